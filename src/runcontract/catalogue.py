@@ -1,0 +1,111 @@
+"""The rule catalogue: contracts/*.yaml read into Rule records.
+
+The catalogue is data; this module only reads it and answers questions about it (which rules
+are on for a profile and a mode, what severity a rule has). The checks that implement the rules
+live in runcontract.rules and runcontract.engine.lifecycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+
+from runcontract._data import data_dir
+from runcontract.model import JSON, Profile, Severity
+
+CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml")
+
+
+class CatalogueError(Exception):
+    """The shipped contracts/ folder is broken: a bug in runcontract, not in the user's input."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    title: str
+    family: str
+    severity: Severity
+    profiles: frozenset[Profile]
+    evidence: str
+    deviation: bool = False
+    match: Mapping[str, JSON] | None = None
+
+    def severity_in(self, *, strict: bool) -> Severity:
+        """Deviations of the real API are warnings by default and errors under --strict."""
+        if self.deviation and strict:
+            return Severity.ERROR
+        return self.severity
+
+
+def _rule(entry: Mapping[str, Any], *, family: str | None, deviation: bool) -> Rule:
+    try:
+        return Rule(
+            code=str(entry["code"]),
+            name=str(entry["name"]),
+            title=str(entry["title"]),
+            family=family or str(entry["family"]),
+            severity=Severity.WARNING if deviation else Severity(entry["severity"]),
+            profiles=frozenset(Profile(p) for p in entry["profiles"]),
+            evidence=" ".join(str(entry["evidence"]).split()),
+            deviation=deviation,
+            match=entry.get("match"),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CatalogueError(f"rule entry {entry.get('code', '?')}: {exc!r}") from exc
+
+
+@cache
+def load_catalogue() -> Catalogue:
+    folder = data_dir("contracts")
+    rules: list[Rule] = []
+    for name in CATALOGUE_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        with path.open(encoding="utf-8") as handle:
+            doc = yaml.safe_load(handle)
+        for entry in doc.get("rules", []):
+            rules.append(_rule(entry, family=None, deviation=False))
+        for entry in doc.get("deviations", []):
+            rules.append(_rule(entry, family="deviations", deviation=True))
+    return Catalogue(rules)
+
+
+class Catalogue:
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.code in self.rules:
+                raise CatalogueError(f"rule code {rule.code} is defined twice")
+            self.rules[rule.code] = rule
+
+    def __getitem__(self, code: str) -> Rule:
+        return self.rules[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.rules
+
+    def __iter__(self) -> Iterable[Rule]:  # type: ignore[override]
+        return iter(self.rules.values())
+
+    def deviations(self) -> list[Rule]:
+        return [rule for rule in self.rules.values() if rule.deviation]
+
+    def resolve_selection(self, patterns: Iterable[str]) -> set[str]:
+        """Expand codes and prefixes ("T", "T00", "T001") into codes; unknown ones raise."""
+        chosen: set[str] = set()
+        for raw in patterns:
+            pattern = raw.strip().upper()
+            if not pattern:
+                continue
+            found = {code for code in self.rules if code.startswith(pattern)}
+            if not found:
+                raise KeyError(pattern)
+            chosen |= found
+        return chosen

@@ -1,0 +1,203 @@
+"""The command line: parse, build, run, return an exit code.
+
+`run(argv, stdout, stderr, stdin)` takes its streams so tests drive it without monkeypatching;
+`main()` is the console script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO, NoReturn, TextIO
+
+from runcontract import __version__
+from runcontract._data import data_dir
+from runcontract.catalogue import load_catalogue
+from runcontract.engine import Engine, SelectionError
+from runcontract.model import Profile
+from runcontract.redact import redact
+from runcontract.reporters import REPORTERS
+from runcontract.runner import exit_code, validate_paths
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_COULD_NOT_CHECK = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """The command line is wrong: exit 2 with the message and a pointer to --help."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _codes(text: str) -> list[str]:
+    return [part for part in text.replace(" ", ",").split(",") if part]
+
+
+def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="judge recorded run objects (files, folders, - for stdin)",
+        description=(
+            "Judge every run object found in the given files and folders (JSON, JSON arrays, "
+            "list responses, JSONL, HAR, vcrpy / Ruby VCR / R vcr cassettes, .NET session "
+            "records) against the schema of its profile and the contract rules, and each "
+            "run's successive observations against the lifecycle rules."
+        ),
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="file, folder, or - for stdin")
+    parser.add_argument(
+        "--examples", action="store_true", help="also judge the example recordings shipped"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=["auto", *(p.value for p in Profile)],
+        default="auto",
+        help="judge every object by this profile (default: detect per object)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="take the spec as written: the real API's known deviations become errors",
+    )
+    parser.add_argument(
+        "--select", type=_codes, action="extend", default=[], metavar="CODES",
+        help="only these rules (codes or prefixes, comma separated: T,U001)",
+    )
+    parser.add_argument(
+        "--ignore", type=_codes, action="extend", default=[], metavar="CODES",
+        help="not these rules (codes or prefixes)",
+    )
+    parser.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    parser.add_argument("--output", metavar="FILE", help="write the report here, not stdout")
+    parser.add_argument(
+        "--no-lifecycle", action="store_true", help="do not judge runs across observations"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="report errors only, not warnings or passes"
+    )
+
+
+def _add_rules(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    parser = subparsers.add_parser("rules", help="list the contract rules and deviations")
+    parser.add_argument("--evidence", action="store_true", help="show each rule's evidence")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
+        prog="runcontract",
+        description="Schema validation and contract tests for Assistants API Run objects.",
+    )
+    parser.add_argument("--version", action="version", version=f"runcontract {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_validate(subparsers)
+    _add_rules(subparsers)
+    for register in _optional_commands():
+        register(subparsers)
+    return parser
+
+
+def _optional_commands() -> Iterator[Callable[[argparse._SubParsersAction[_Parser]], None]]:
+    """Commands of other layers (serve, gate), registered when their module is present."""
+    with contextlib.suppress(ImportError):
+        from runcontract.server.cli import add_serve_parser  # noqa: PLC0415
+
+        yield add_serve_parser
+    with contextlib.suppress(ImportError):
+        from runcontract.gate.cli import add_gate_parser  # noqa: PLC0415
+
+        yield add_gate_parser
+
+
+def _validate(args: argparse.Namespace, stdout: TextIO, stdin: BinaryIO | None) -> int:
+    paths = list(args.paths)
+    if args.examples:
+        paths.append(str(data_dir("examples")))
+    if not paths:
+        raise UsageError("runcontract validate: give at least one PATH (or - for stdin, or --examples)")
+    try:
+        engine = Engine(
+            profile=None if args.profile == "auto" else Profile(args.profile),
+            strict=args.strict,
+            select=args.select,
+            ignore=args.ignore,
+            lifecycle=not args.no_lifecycle,
+        )
+    except SelectionError as exc:
+        raise UsageError(f"runcontract validate: {exc}") from exc
+    with _report_stream(args.output, stdout) as stream:
+        reporter = REPORTERS[args.format](stream, quiet=args.quiet)
+        summary = validate_paths(paths, engine, reporter, stdin=stdin)
+    if args.output:
+        stdout.write(
+            f"runcontract: {summary.objects} run objects, {summary.failed} failed, "
+            f"{summary.unreadable} unreadable; report written to {args.output}\n"
+        )
+    if summary.objects == 0 and not summary.unreadable:
+        stdout.write("runcontract: no run objects found in the given inputs\n")
+    return exit_code(summary)
+
+
+@contextlib.contextmanager
+def _report_stream(output: str | None, stdout: TextIO) -> Iterator[TextIO]:
+    if output is None:
+        yield stdout
+        return
+    try:
+        handle = Path(output).open("w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"runcontract: cannot write {output}: {exc.strerror}") from exc
+    with handle:
+        yield handle
+
+
+def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
+    for rule in load_catalogue():
+        kind = "deviation (warning; error with --strict)" if rule.deviation else rule.severity
+        profiles = ",".join(sorted(p.value for p in rule.profiles))
+        stdout.write(f"{rule.code}  {rule.name:<34} {kind:<8}  [{profiles}]  {rule.title}\n")
+        if args.evidence:
+            stdout.write(f"       evidence: {rule.evidence}\n")
+    return EXIT_OK
+
+
+def run(
+    argv: Sequence[str],
+    stdout: TextIO,
+    stderr: TextIO,
+    stdin: BinaryIO | None = None,
+) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(list(argv))
+        if args.command == "validate":
+            return _validate(args, stdout, stdin)
+        if args.command == "rules":
+            return _rules(args, stdout)
+        if args.command is None:
+            parser.print_help(stdout)
+            return EXIT_USAGE
+        handler: Callable[[argparse.Namespace, TextIO, TextIO], int] = args.handler
+        return handler(args, stdout, stderr)
+    except UsageError as exc:
+        stderr.write(f"{exc}\n(see runcontract --help)\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        stderr.write("runcontract: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback reaches a user
+        stderr.write(
+            redact(f"runcontract: internal error: {type(exc).__name__}: {exc}") + "\n"
+            "this is a bug in runcontract; the verdict is unknown\n"
+        )
+        return EXIT_COULD_NOT_CHECK
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:], sys.stdout, sys.stderr, sys.stdin.buffer))

@@ -1,0 +1,223 @@
+"""The engine: the one place every verdict comes from.
+
+`Engine.check_run` is the primitive: a run object in, violations out. `Engine.judge` wraps it for
+one observation, and `Engine.judge_all` judges a stream of observations, adding the lifecycle
+rules across the observations of each run. The CLI, the pytest plugin and the schemathesis
+checks are all built on these three.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runcontract.catalogue import Catalogue, Rule, load_catalogue
+from runcontract.engine.profiles import detect_profile
+from runcontract.model import JSON, ObjectResult, Observation, Profile, Severity, Source, Violation
+from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
+from runcontract.schemas import ProfileSchema, SchemaError, profile_schema
+
+if TYPE_CHECKING:
+    from runcontract.engine.lifecycle import LifecycleTracker
+
+SCHEMA_RULE = "S001"
+_UNSET = object()
+
+
+class SelectionError(ValueError):
+    """--select or --ignore named a rule code that does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class _SchemaDeviation:
+    code: str
+    profiles: frozenset[Profile]
+    keyword: str
+    paths: tuple[re.Pattern[str], ...]
+    value: object
+    properties: frozenset[str]
+
+    def matches(self, error: SchemaError, profile: Profile) -> bool:
+        if profile not in self.profiles or error.keyword != self.keyword:
+            return False
+        if self.properties and error.missing not in self.properties:
+            return False
+        if self.paths and not any(p.fullmatch(error.path) for p in self.paths):
+            return False
+        return self.value is _UNSET or error.value == self.value
+
+
+def _as_list(value: JSON) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.escape(path).replace(r"\*", r"\d+"))
+
+
+def _schema_deviations(catalogue: Catalogue) -> list[_SchemaDeviation]:
+    found = []
+    for rule in catalogue.deviations():
+        spec = (rule.match or {}).get("schema")
+        if not isinstance(spec, Mapping):
+            continue
+        found.append(
+            _SchemaDeviation(
+                code=rule.code,
+                profiles=rule.profiles,
+                keyword=str(spec["keyword"]),
+                paths=tuple(_path_pattern(str(p)) for p in _as_list(spec.get("path"))),
+                value=spec["value"] if "value" in spec else _UNSET,
+                properties=frozenset(str(p) for p in _as_list(spec.get("property"))),
+            )
+        )
+    return found
+
+
+class Engine:
+    """Judges run objects against the schema of their profile and the contract rules."""
+
+    def __init__(
+        self,
+        *,
+        profile: Profile | None = None,
+        strict: bool = False,
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+        lifecycle: bool = True,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        self.catalogue = catalogue or load_catalogue()
+        self.profile = profile
+        self.strict = strict
+        self.lifecycle = lifecycle
+        try:
+            chosen = self.catalogue.resolve_selection(select) if select else set(
+                self.catalogue.rules
+            )
+            chosen -= self.catalogue.resolve_selection(ignore)
+        except KeyError as exc:
+            raise SelectionError(f"no rule has the code {exc.args[0]!r}") from exc
+        self.enabled: frozenset[str] = frozenset(chosen)
+        self._severity = {
+            code: rule.severity_in(strict=strict) for code, rule in self.catalogue.rules.items()
+        }
+        self._deviations = _schema_deviations(self.catalogue)
+        self._checks: dict[Profile, tuple[ObjectCheck, ...]] = {
+            p: tuple(c for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
+        }
+        self._applicable: dict[Profile, frozenset[str]] = {
+            p: frozenset(
+                code for code in self.enabled if p in self.catalogue.rules[code].profiles
+            )
+            for p in Profile
+        }
+
+    def _applies(self, codes: frozenset[str], profile: Profile) -> bool:
+        return any(
+            code in self.enabled and profile in self.catalogue.rules[code].profiles
+            for code in codes
+        )
+
+    def rule(self, code: str) -> Rule:
+        return self.catalogue.rules[code]
+
+    def severity(self, code: str) -> Severity:
+        return self._severity[code]
+
+    def violation(
+        self,
+        code: str,
+        path: str,
+        message: str,
+        value: JSON = None,
+        source: Source | None = None,
+        related: Source | None = None,
+    ) -> Violation:
+        return Violation(code, self._severity[code], path, message, value, source, related)
+
+    def is_enabled(self, code: str, profile: Profile) -> bool:
+        return code in self._applicable[profile]
+
+    def schema_for(self, profile: Profile) -> ProfileSchema:
+        return profile_schema(profile)
+
+    def check_run(
+        self,
+        run: JSON,
+        *,
+        profile: Profile | None = None,
+        source: Source | None = None,
+    ) -> list[Violation]:
+        """The primitive: every violation of one run object, in a stable order."""
+        profile = profile or self.profile or detect_profile(run)
+        applicable = self._applicable[profile]
+        violations: list[Violation] = []
+        if not isinstance(run, dict):
+            if SCHEMA_RULE in applicable:
+                kind = type(run).__name__ if run is not None else "null"
+                violations.append(
+                    self.violation(
+                        SCHEMA_RULE, "$", f"a run must be a JSON object, not {kind}", None, source
+                    )
+                )
+            return violations
+        schema = profile_schema(profile)
+        if not schema.is_valid(run):
+            for error in schema.iter_errors(run):
+                code = self._schema_code(error, profile)
+                if code in applicable:
+                    violations.append(
+                        self.violation(code, error.path, error.message, error.value, source)
+                    )
+        findings: list[Finding] = []
+        for check in self._checks[profile]:
+            check.run(run, profile, findings)
+        for finding in findings:
+            if finding.code in applicable:
+                violations.append(
+                    self.violation(
+                        finding.code, finding.path, finding.message, finding.value, source
+                    )
+                )
+        return violations
+
+    def _schema_code(self, error: SchemaError, profile: Profile) -> str:
+        for deviation in self._deviations:
+            if deviation.matches(error, profile):
+                return deviation.code
+        return SCHEMA_RULE
+
+    def judge(self, observation: Observation) -> ObjectResult:
+        run = observation.run
+        profile = self.profile or detect_profile(run, observation.profile_hint)
+        violations = self.check_run(run, profile=profile, source=observation.source)
+        run_id = run.get("id") if isinstance(run, dict) else None
+        status = run.get("status") if isinstance(run, dict) else None
+        return ObjectResult(
+            source=observation.source,
+            run_id=run_id if isinstance(run_id, str) else None,
+            status=status if isinstance(status, str) else None,
+            profile=profile,
+            violations=violations,
+        )
+
+    def judge_all(self, observations: Iterable[Observation]) -> Iterator[ObjectResult]:
+        """Judge each observation, then each run's observations in order (lifecycle rules)."""
+        tracker = self.lifecycle_tracker()
+        for observation in observations:
+            result = self.judge(observation)
+            if tracker is not None:
+                tracker.observe(observation, result)
+            yield result
+
+    def lifecycle_tracker(self) -> LifecycleTracker | None:
+        if not self.lifecycle:
+            return None
+        from runcontract.engine.lifecycle import LifecycleTracker  # noqa: PLC0415
+
+        return LifecycleTracker(self)

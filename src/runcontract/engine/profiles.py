@@ -1,0 +1,31 @@
+"""Which profile a run object belongs to, from its own keys and the recording's hint.
+
+Evidence (corpus/real/PROVENANCE.md, schema timeline): every v1 object carries `file_ids` and v2
+objects never do; v1 objects of April 2024 on also carry the fields the 2024-04-15 spec added.
+"""
+
+from __future__ import annotations
+
+from runcontract.model import JSON, Profile
+
+V1_ONLY_KEYS = frozenset(
+    {
+        "incomplete_details",
+        "max_prompt_tokens",
+        "max_completion_tokens",
+        "truncation_strategy",
+        "tool_choice",
+        "response_format",
+        "temperature",
+        "top_p",
+    }
+)
+
+
+def detect_profile(run: JSON, hint: Profile | None = None) -> Profile:
+    """The profile to judge `run` by. A v2 request header decides; otherwise the keys do."""
+    if hint is Profile.V2 or not isinstance(run, dict):
+        return hint or Profile.V2
+    if "file_ids" in run:
+        return Profile.V1 if not V1_ONLY_KEYS.isdisjoint(run) else Profile.SEED
+    return hint or Profile.V2

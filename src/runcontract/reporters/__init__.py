@@ -1,0 +1,14 @@
+"""Reporters by name: text, json, junit."""
+
+from runcontract.reporters.base import Reporter, ReporterFactory
+from runcontract.reporters.jsonreport import JsonReporter
+from runcontract.reporters.junit import JunitReporter
+from runcontract.reporters.text import TextReporter
+
+REPORTERS: dict[str, ReporterFactory] = {
+    "text": TextReporter,
+    "json": JsonReporter,
+    "junit": JunitReporter,
+}
+
+__all__ = ["REPORTERS", "JsonReporter", "JunitReporter", "Reporter", "TextReporter"]

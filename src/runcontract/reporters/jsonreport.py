@@ -1,0 +1,74 @@
+"""One JSON document: {"results": [...], "errors": [...], "summary": {...}}, written as it goes.
+
+Results are streamed so a file of any size is reported in constant memory; the summary comes
+last because it is only known at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+import orjson
+
+from runcontract.model import ObjectResult, ReadError, Summary, Violation
+from runcontract.redact import redact
+
+
+def _dump(value: Any) -> str:
+    return redact(orjson.dumps(value, default=str).decode())
+
+
+def violation_json(violation: Violation) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rule": violation.rule,
+        "severity": violation.severity.value,
+        "path": violation.path,
+        "message": violation.message,
+        "value": violation.value,
+    }
+    if violation.related is not None:
+        data["related"] = str(violation.related)
+    return data
+
+
+class JsonReporter:
+    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.errors: list[ReadError] = []
+        self._first = True
+
+    def start(self) -> None:
+        self.stream.write('{"results": [')
+
+    def result(self, result: ObjectResult) -> None:
+        if self.quiet and not result.violations:
+            return
+        item = {
+            "source": str(result.source),
+            "run_id": result.run_id,
+            "status": result.status,
+            "profile": result.profile.value if result.profile else None,
+            "violations": [violation_json(v) for v in result.violations],
+        }
+        self.stream.write(("\n" if self._first else ",\n") + _dump(item))
+        self._first = False
+
+    def read_error(self, error: ReadError) -> None:
+        self.errors.append(error)
+
+    def file_done(self, file: str, observations: int, errors: int) -> None:
+        pass
+
+    def finish(self, summary: Summary) -> None:
+        errors = [{"source": str(e.source), "message": e.message} for e in self.errors]
+        counts = {
+            "files": summary.files,
+            "objects": summary.objects,
+            "passed": summary.passed,
+            "failed": summary.failed,
+            "unreadable": summary.unreadable,
+            "errors": summary.errors,
+            "warnings": summary.warnings,
+        }
+        self.stream.write(f'\n], "errors": {_dump(errors)}, "summary": {_dump(counts)}}}\n')

@@ -1,0 +1,127 @@
+"""Status and field consistency: the status and the fields that depend on it agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runcontract.model import Profile
+from runcontract.rules.registry import LIVE_STATUSES, Finding, object_check
+
+STARTED_STATUSES = frozenset({"in_progress", "requires_action", "completed", "incomplete"})
+# which terminal timestamp each status needs, and which statuses each timestamp may appear under
+TIMESTAMP_OF_STATUS = {
+    "completed": "completed_at",
+    "incomplete": "completed_at",
+    "failed": "failed_at",
+    "cancelled": "cancelled_at",
+}
+STATUSES_OF_TIMESTAMP = {
+    "completed_at": frozenset({"completed", "incomplete"}),
+    "failed_at": frozenset({"failed"}),
+    "cancelled_at": frozenset({"cancelled"}),
+}
+
+
+def _is_set(run: dict[str, Any], key: str) -> bool:
+    return run.get(key) is not None
+
+
+def _is_null(run: dict[str, Any], key: str) -> bool:
+    """Present and null: an absent key is the schema's business, not reported twice."""
+    return key in run and run[key] is None
+
+
+@object_check("C001", "C002", "C003", "C004", "C005", "C006", "C007", "C008", "C009", "C010")
+def status_fields(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
+    status = run.get("status")
+    if not isinstance(status, str):
+        return
+    _required_action(run, status, out)
+    _last_error(run, status, out)
+    _terminal_timestamps(run, status, out)
+    if status in STARTED_STATUSES and _is_null(run, "started_at"):
+        out.append(
+            Finding("C007", "$.started_at", f"status is {status} but started_at is null", None)
+        )
+    _incomplete_details(run, status, out)
+    if status in LIVE_STATUSES and _is_null(run, "expires_at"):
+        out.append(
+            Finding("C010", "$.expires_at", f"status is {status} but expires_at is null", None)
+        )
+
+
+def _required_action(run: dict[str, Any], status: str, out: list[Finding]) -> None:
+    if status == "requires_action":
+        if _is_null(run, "required_action"):
+            out.append(
+                Finding(
+                    "C002",
+                    "$.required_action",
+                    "status is requires_action but required_action is null",
+                    None,
+                )
+            )
+    elif _is_set(run, "required_action"):
+        out.append(
+            Finding(
+                "C001",
+                "$.required_action",
+                f"required_action is set but status is {status}, not requires_action",
+                run["required_action"],
+            )
+        )
+
+
+def _last_error(run: dict[str, Any], status: str, out: list[Finding]) -> None:
+    if status == "failed":
+        if _is_null(run, "last_error"):
+            out.append(
+                Finding("C003", "$.last_error", "status is failed but last_error is null", None)
+            )
+    elif _is_set(run, "last_error"):
+        out.append(
+            Finding(
+                "C004",
+                "$.last_error",
+                f"last_error is set but status is {status}, not failed",
+                run["last_error"],
+            )
+        )
+
+
+def _terminal_timestamps(run: dict[str, Any], status: str, out: list[Finding]) -> None:
+    needed = TIMESTAMP_OF_STATUS.get(status)
+    if needed is not None and _is_null(run, needed):
+        out.append(Finding("C005", f"$.{needed}", f"status is {status} but {needed} is null", None))
+    for key, statuses in STATUSES_OF_TIMESTAMP.items():
+        if status in statuses or not _is_set(run, key):
+            continue
+        # The real API stamps completed_at on runs that expire (see deviations.yaml).
+        code = "D008" if key == "completed_at" and status == "expired" else "C006"
+        out.append(
+            Finding(code, f"$.{key}", f"{key} is set but status is {status}", run[key])
+        )
+
+
+def _incomplete_details(run: dict[str, Any], status: str, out: list[Finding]) -> None:
+    if status == "incomplete":
+        if _is_null(run, "incomplete_details"):
+            out.append(
+                Finding(
+                    "C008",
+                    "$.incomplete_details",
+                    "status is incomplete but incomplete_details is null",
+                    None,
+                )
+            )
+    elif _is_set(run, "incomplete_details"):
+        # The real API once sent incomplete_details on a completed run (deviations.yaml).
+        code = "D006" if status == "completed" else "C009"
+        out.append(
+            Finding(
+                code,
+                "$.incomplete_details",
+                f"incomplete_details is set but status is {status}, not incomplete",
+                run["incomplete_details"],
+            )
+        )

@@ -1,0 +1,54 @@
+"""Metadata limits that the spec states only in prose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runcontract.model import Profile
+from runcontract.rules.registry import Finding, object_check
+
+MAX_KEYS = 16
+MAX_KEY_LENGTH = 64
+MAX_VALUE_LENGTH = 512
+
+
+@object_check("M001", "M002", "M003", "M004")
+def metadata(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
+    value = run.get("metadata")
+    if not isinstance(value, dict):
+        return
+    if len(value) > MAX_KEYS:
+        out.append(
+            Finding(
+                "M001",
+                "$.metadata",
+                f"metadata has {len(value)} keys; at most {MAX_KEYS} are allowed",
+                len(value),
+            )
+        )
+    for key, item in value.items():
+        where = f"$.metadata[{key!r}]"
+        if len(key) > MAX_KEY_LENGTH:
+            out.append(
+                Finding(
+                    "M002",
+                    where,
+                    f"metadata key is {len(key)} characters long; at most {MAX_KEY_LENGTH}",
+                    key,
+                )
+            )
+        if isinstance(item, str):
+            if len(item) > MAX_VALUE_LENGTH:
+                out.append(
+                    Finding(
+                        "M003",
+                        where,
+                        f"metadata value is {len(item)} characters long; at most "
+                        f"{MAX_VALUE_LENGTH}",
+                        len(item),
+                    )
+                )
+        else:
+            out.append(
+                Finding("M004", where, f"metadata value is {type(item).__name__}, not a string", item)
+            )

@@ -1,0 +1,56 @@
+"""The registry of object checks: small named units, each owning the rule codes it can report.
+
+A check is a plain function `(run, profile, out)` that appends Findings to `out`. Checks are
+grouped by rule family so one pass over a run object serves several rules; the engine drops
+findings of rules that are switched off or do not apply to the object's profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from runcontract.model import JSON, Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    path: str
+    message: str
+    value: JSON = None
+
+
+CheckFunction = Callable[[dict[str, Any], Profile, list[Finding]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCheck:
+    name: str
+    codes: frozenset[str]
+    run: CheckFunction
+
+
+OBJECT_CHECKS: list[ObjectCheck] = []
+
+
+def object_check(*codes: str) -> Callable[[CheckFunction], CheckFunction]:
+    def register(function: CheckFunction) -> CheckFunction:
+        OBJECT_CHECKS.append(ObjectCheck(function.__name__, frozenset(codes), function))
+        return function
+
+    return register
+
+
+LIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+TERMINAL_TIMESTAMPS = ("completed_at", "failed_at", "cancelled_at")
+
+
+def integer(run: dict[str, Any], key: str) -> int | None:
+    """The field as an int, or None when absent, null or not an integer (the schema's business)."""
+    value = run.get(key)
+    if type(value) is int:
+        return value
+    return None

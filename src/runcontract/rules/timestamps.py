@@ -1,0 +1,65 @@
+"""Timestamp rules: Unix seconds, in the order of a run's life."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runcontract.model import Profile
+from runcontract.rules.registry import TERMINAL_TIMESTAMPS, Finding, integer, object_check
+
+ALL_TIMESTAMPS = ("created_at", "started_at", "expires_at", *TERMINAL_TIMESTAMPS)
+LARGEST_SECONDS = 10**11  # the year 5138: anything larger is milliseconds or garbage
+
+
+@object_check("T001", "T002", "T003", "T004", "T005", "T006")
+def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
+    created = integer(run, "created_at")
+    started = integer(run, "started_at")
+    for key in ALL_TIMESTAMPS:
+        value = integer(run, key)
+        if value is not None and not 0 <= value <= LARGEST_SECONDS:
+            out.append(
+                Finding("T006", f"$.{key}", f"{key} {value} is not a Unix time in seconds", value)
+            )
+    if created is not None and started is not None and started < created:
+        out.append(
+            Finding(
+                "T001",
+                "$.started_at",
+                f"started_at {started} is before created_at {created}",
+                started,
+            )
+        )
+    ended = []
+    for key in TERMINAL_TIMESTAMPS:
+        value = integer(run, key)
+        if value is None:
+            continue
+        ended.append(key)
+        if started is not None and value < started:
+            out.append(
+                Finding("T002", f"$.{key}", f"{key} {value} is before started_at {started}", value)
+            )
+        if created is not None and value < created:
+            out.append(
+                Finding("T003", f"$.{key}", f"{key} {value} is before created_at {created}", value)
+            )
+    if len(ended) > 1:
+        out.append(
+            Finding(
+                "T005",
+                f"$.{ended[1]}",
+                f"{' and '.join(ended)} are all set; a run ends only once",
+                {key: run[key] for key in ended},
+            )
+        )
+    expires = integer(run, "expires_at")
+    if created is not None and expires is not None and expires < created:
+        out.append(
+            Finding(
+                "T004",
+                "$.expires_at",
+                f"expires_at {expires} is before created_at {created}",
+                expires,
+            )
+        )

@@ -1,0 +1,98 @@
+"""Tool rules: calls refer to the run's own function tools, by well-formed names, unique ids."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from runcontract.model import Profile
+from runcontract.rules.registry import Finding, object_check
+
+FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _function_names(run: dict[str, Any], out: list[Finding]) -> set[str] | None:
+    """The names of the run's function tools; None when tools is not a list (schema's business)."""
+    tools = run.get("tools")
+    if not isinstance(tools, list):
+        return None
+    names: set[str] = set()
+    for index, tool in enumerate(tools):
+        if not isinstance(tool, dict) or tool.get("type") != "function":
+            continue
+        function = tool.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(name, str):
+            continue
+        where = f"$.tools[{index}].function.name"
+        if not FUNCTION_NAME.fullmatch(name):
+            out.append(
+                Finding("F001", where, f"function name {name!r} is not 1-64 of a-z A-Z 0-9 _ -", name)
+            )
+        if name in names:
+            out.append(Finding("F005", where, f"function name {name!r} appears twice in tools", name))
+        names.add(name)
+    return names
+
+
+def _tool_calls(run: dict[str, Any]) -> list[Any]:
+    action = run.get("required_action")
+    if not isinstance(action, dict):
+        return []
+    outputs = action.get("submit_tool_outputs")
+    calls = outputs.get("tool_calls") if isinstance(outputs, dict) else None
+    return calls if isinstance(calls, list) else []
+
+
+@object_check("F001", "F002", "F003", "F004", "F005", "I004")
+def tools(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
+    names = _function_names(run, out)
+    seen_ids: set[str] = set()
+    for index, call in enumerate(_tool_calls(run)):
+        if not isinstance(call, dict):
+            continue
+        where = f"$.required_action.submit_tool_outputs.tool_calls[{index}]"
+        call_id = call.get("id")
+        if isinstance(call_id, str):
+            if call_id in seen_ids:
+                out.append(
+                    Finding("F003", f"{where}.id", f"tool call id {call_id!r} is used twice", call_id)
+                )
+            seen_ids.add(call_id)
+            if not call_id.startswith("call_"):
+                out.append(
+                    Finding(
+                        "I004", f"{where}.id", f"tool call id {call_id!r} does not start with call_",
+                        call_id,
+                    )
+                )
+        function = call.get("function")
+        if not isinstance(function, dict):
+            continue
+        name = function.get("name")
+        if isinstance(name, str) and names is not None and name not in names:
+            known = ", ".join(sorted(names)) or "none"
+            out.append(
+                Finding(
+                    "F002",
+                    f"{where}.function.name",
+                    f"tool call to {name!r}, which is not a function tool of this run "
+                    f"(its functions: {known})",
+                    name,
+                )
+            )
+        arguments = function.get("arguments")
+        if isinstance(arguments, str):
+            try:
+                orjson.loads(arguments)
+            except orjson.JSONDecodeError:
+                out.append(
+                    Finding(
+                        "F004",
+                        f"{where}.function.arguments",
+                        "tool call arguments are not a JSON document",
+                        arguments[:80],
+                    )
+                )

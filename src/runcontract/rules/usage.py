@@ -1,0 +1,47 @@
+"""Usage rules: token usage appears once the run is done, and adds up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runcontract.model import Profile
+from runcontract.rules.registry import LIVE_STATUSES, Finding, object_check
+
+COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
+USAGE_EXPECTED = frozenset({"completed", "incomplete", "failed"})
+
+
+@object_check("U001", "U002", "U003", "U004")
+def usage(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
+    status = run.get("status")
+    value = run.get("usage")
+    if value is None:
+        if status in USAGE_EXPECTED and "usage" in run:
+            out.append(Finding("U004", "$.usage", f"status is {status} but usage is null", None))
+        return
+    if status in LIVE_STATUSES:
+        out.append(
+            Finding("U001", "$.usage", f"usage is set while the run is still {status}", value)
+        )
+    if not isinstance(value, dict):
+        return
+    counts = {key: value.get(key) for key in COUNTS}
+    for key, count in counts.items():
+        if type(count) is int and count < 0:
+            out.append(Finding("U003", f"$.usage.{key}", f"{key} is negative ({count})", count))
+    prompt, completion, total = (counts[key] for key in COUNTS)
+    if (
+        type(prompt) is int
+        and type(completion) is int
+        and type(total) is int
+        and prompt + completion != total
+    ):
+        out.append(
+            Finding(
+                "U002",
+                "$.usage.total_tokens",
+                f"total_tokens {total} is not prompt_tokens {prompt} + "
+                f"completion_tokens {completion} = {prompt + completion}",
+                total,
+            )
+        )

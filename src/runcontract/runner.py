@@ -1,0 +1,71 @@
+"""Collect, then report: inputs are read, judged by the engine and handed to a reporter.
+
+The runner counts; the reporter renders; the caller turns the summary into an exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO
+
+from runcontract.engine import Engine
+from runcontract.model import ObjectResult, Observation, ReadError, Severity, Summary
+from runcontract.reporters import Reporter
+from runcontract.sources import FileDone, read_paths
+
+
+def count(summary: Summary, result: ObjectResult) -> None:
+    summary.objects += 1
+    failed = False
+    for violation in result.violations:
+        if violation.severity is Severity.ERROR:
+            summary.errors += 1
+            failed = True
+        else:
+            summary.warnings += 1
+    if failed:
+        summary.failed += 1
+    else:
+        summary.passed += 1
+
+
+def judge_stream(
+    items: Iterable[Observation | ReadError | FileDone], engine: Engine, reporter: Reporter
+) -> Summary:
+    summary = Summary()
+    tracker = engine.lifecycle_tracker()
+    reporter.start()
+    for item in items:
+        if isinstance(item, Observation):
+            result = engine.judge(item)
+            if tracker is not None:
+                tracker.observe(item, result)
+            count(summary, result)
+            reporter.result(result)
+        elif isinstance(item, ReadError):
+            summary.unreadable += 1
+            reporter.read_error(item)
+        else:
+            summary.files += 1
+            reporter.file_done(item.file, item.observations, item.errors)
+    reporter.finish(summary)
+    return summary
+
+
+def validate_paths(
+    paths: Sequence[str],
+    engine: Engine,
+    reporter: Reporter,
+    *,
+    stdin: BinaryIO | None = None,
+) -> Summary:
+    return judge_stream(read_paths(paths, stdin=stdin), engine, reporter)
+
+
+def exit_code(summary: Summary) -> int:
+    """1 when the contract is broken; 2 when nothing could be checked or an input was unreadable."""
+    if summary.failed:
+        return 1
+    if summary.unreadable or summary.objects == 0:
+        return 2
+    return 0

@@ -1,0 +1,158 @@
+"""The JSON Schemas of each profile, bundled and compiled twice.
+
+The verdict comes from a compiled validator (jsonschema-rs), which is fast; only for objects it
+rejects do we ask python-jsonschema for its detailed errors, going into oneOf/anyOf with
+best_match so that the person reading sees the one error that matters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jsonschema
+import jsonschema_rs
+from jsonschema.exceptions import ValidationError, best_match
+
+from runcontract._data import data_dir
+from runcontract.model import JSON, Profile
+
+ROOT_TYPE = "RunObject"
+_REQUIRED_MESSAGE = re.compile(r"^'(?P<name>.+)' is a required property$")
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """One leaf schema error, located in the instance."""
+
+    path: str  # JSON path; for a missing property, the path the property would have
+    keyword: str  # the JSON Schema keyword that failed: type, required, enum, minimum, ...
+    message: str
+    value: JSON
+    missing: str | None = None  # for `required`: the missing property's name
+
+
+def load_bundle(profile: Profile, root: str = ROOT_TYPE) -> dict[str, Any]:
+    """One schema document for `root` with every other type of the profile embedded in $defs."""
+    folder = data_dir("schemas") / profile.value
+    documents: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*.json")):
+        with path.open(encoding="utf-8") as handle:
+            documents[path.stem] = json.load(handle)
+    if root not in documents:
+        raise FileNotFoundError(f"schema {root}.json is missing from {folder}")
+    bundle = dict(documents[root])
+    bundle["$defs"] = {**bundle.get("$defs", {})}
+    bundle["$defs"].update({name: doc for name, doc in documents.items() if name != root})
+    return bundle
+
+
+class ProfileSchema:
+    """The compiled and the diagnostic validator of one profile's root type."""
+
+    def __init__(self, profile: Profile, root: str = ROOT_TYPE) -> None:
+        self.profile = profile
+        self.bundle = load_bundle(profile, root)
+        self._fast = jsonschema_rs.validator_for(self.bundle)
+        self.is_valid = self._fast.is_valid
+        self._detailed: jsonschema.Draft202012Validator | None = None
+
+    @property
+    def detailed(self) -> jsonschema.Draft202012Validator:
+        if self._detailed is None:
+            self._detailed = jsonschema.Draft202012Validator(self.bundle)
+        return self._detailed
+
+    def iter_errors(self, instance: JSON) -> Iterator[SchemaError]:
+        """Leaf errors, one per failing place, each followed into oneOf/anyOf where it helps."""
+        for error in self.detailed.iter_errors(instance):
+            yield _leaf(error)
+
+
+def _leaf(error: ValidationError) -> SchemaError:
+    if error.context:
+        # best_match picks the branch of a oneOf/anyOf that came closest; its error is the one
+        # a person needs ("'arguments' is a required property"), not "valid under none".
+        branches, tags = _branches_matching_discriminator(error)
+        if not branches and tags:
+            value = error.instance.get("type") if isinstance(error.instance, dict) else None
+            allowed = ", ".join(sorted(tags))
+            return SchemaError(
+                path=f"{error.json_path}.type",
+                keyword="enum",
+                message=f"{value!r} is not one of the known types: {allowed}",
+                value=value,
+            )
+        # A branch for another kind of value (the null of a nullable anyOf) helps nobody.
+        deeper = best_match(branches or error.context)
+        if deeper is not None:
+            return _leaf(deeper)
+    path = error.json_path
+    if error.validator == "required":
+        found = _REQUIRED_MESSAGE.match(error.message)
+        if found:
+            name = found.group("name")
+            return SchemaError(
+                path=f"{path}.{name}" if _is_identifier(name) else f"{path}[{name!r}]",
+                keyword="required",
+                message=f"required property '{name}' is missing",
+                value=None,
+                missing=name,
+            )
+    return SchemaError(
+        path=path,
+        keyword=str(error.validator),
+        message=error.message,
+        value=error.instance,
+    )
+
+
+def _branches_matching_discriminator(
+    error: ValidationError,
+) -> tuple[list[ValidationError], set[str]]:
+    """The sub-errors of the oneOf/anyOf branches whose `type` tag the instance matches.
+
+    For a tool {"type": "file_search", "file_search": null} the useful error is the file_search
+    branch's ("null is not an object"), not the function branch's ("'function' is missing").
+    Also returns the tags of the branches that were left out, to name them when none is left.
+    """
+    by_branch: dict[object, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branch = sub.relative_schema_path[0] if sub.relative_schema_path else None
+        by_branch.setdefault(branch, []).append(sub)
+    kept: list[ValidationError] = []
+    tags: set[str] = set()
+    for subs in by_branch.values():
+        tag_errors = [
+            sub
+            for sub in subs
+            if sub.validator in ("enum", "const")
+            and len(sub.absolute_path) == len(error.absolute_path) + 1
+            and sub.absolute_path[-1] == "type"
+        ]
+        wrong_kind = any(
+            sub.validator == "type" and len(sub.absolute_path) == len(error.absolute_path)
+            for sub in subs
+        )
+        if not tag_errors and not wrong_kind:
+            kept.extend(subs)
+        for sub in tag_errors:
+            allowed = sub.validator_value
+            tags.update(str(t) for t in (allowed if isinstance(allowed, list) else [allowed]))
+    return kept, tags
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _is_identifier(name: str) -> bool:
+    return bool(_IDENTIFIER.match(name))
+
+
+@cache
+def profile_schema(profile: Profile, root: str = ROOT_TYPE) -> ProfileSchema:
+    return ProfileSchema(profile, root)

@@ -1,0 +1,143 @@
+"""Valid run objects of every profile and status, built from a random source.
+
+One builder serves the Hypothesis tests (fed by `st.randoms()`) and the benchmark (fed by a
+seeded `random.Random`). Every object it builds keeps the whole contract: schema and rules.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from typing import Any
+
+PROFILES = ("seed", "v1", "v2")
+STATUSES = {
+    "seed": ("queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
+             "completed", "expired"),
+    "v1": ("queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
+           "completed", "expired"),
+    "v2": ("queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
+           "completed", "incomplete", "expired"),
+}
+LIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+STARTED = frozenset({"in_progress", "requires_action", "completed", "incomplete", "cancelling"})
+ALNUM = string.ascii_letters + string.digits
+
+
+def _id(rng: random.Random, prefix: str, length: int = 24) -> str:
+    return prefix + "".join(rng.choice(ALNUM) for _ in range(length))
+
+
+def _function(rng: random.Random, name: str) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": "Look something up",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+        },
+    }
+
+
+def _tools(rng: random.Random, profile: str) -> list[dict[str, Any]]:
+    names = rng.sample(["get_weather", "lookup-order", "search_docs", "sql_tool", "f"], rng.randint(0, 3))
+    tools: list[dict[str, Any]] = [_function(rng, name) for name in names]
+    if rng.random() < 0.3:
+        tools.append({"type": "code_interpreter"})
+    if rng.random() < 0.3:
+        tools.append({"type": "file_search"} if profile == "v2" else {"type": "retrieval"})
+    rng.shuffle(tools)
+    return tools
+
+
+def build_run(rng: random.Random, profile: str | None = None, status: str | None = None) -> dict[str, Any]:
+    """A run object that keeps the whole contract of its profile."""
+    profile = profile or rng.choice(PROFILES)
+    status = status or rng.choice(STATUSES[profile])
+    tools = _tools(rng, profile)
+    functions = [t["function"]["name"] for t in tools if t["type"] == "function"]
+    if status == "requires_action" and not functions:
+        tools.append(_function(rng, "get_weather"))
+        functions.append("get_weather")
+    created = rng.randint(1_699_000_000, 1_790_000_000)
+    started = created + rng.randint(0, 5) if status in STARTED or (
+        status in ("failed", "cancelled", "expired") and rng.random() < 0.7
+    ) else None
+    end = (started or created) + rng.randint(0, 120)
+    run: dict[str, Any] = {
+        "id": _id(rng, "run_"),
+        "object": "thread.run",
+        "created_at": created,
+        "assistant_id": _id(rng, "asst_"),
+        "thread_id": _id(rng, "thread_"),
+        "status": status,
+        "started_at": started,
+        # the seed spec has no null expires_at; later ones null it once the run is over
+        "expires_at": created + 600 if status in LIVE or profile == "seed" else None,
+        "cancelled_at": end if status == "cancelled" else None,
+        "failed_at": end if status == "failed" else None,
+        "completed_at": end if status in ("completed", "incomplete") else None,
+        "required_action": None,
+        "last_error": None,
+        "model": rng.choice(["gpt-4o", "gpt-4-turbo", "gpt-4o-mini", "gpt-3.5-turbo"]),
+        "instructions": rng.choice(["You are a helpful assistant.", "Answer briefly.", ""]),
+        "tools": tools,
+        "metadata": {f"k{i}": "v" * rng.randint(0, 40) for i in range(rng.randint(0, 4))},
+        "usage": None,
+    }
+    if status == "requires_action":
+        chosen = rng.sample(functions, rng.randint(1, len(functions)))
+        run["required_action"] = {
+            "type": "submit_tool_outputs",
+            "submit_tool_outputs": {
+                "tool_calls": [
+                    {
+                        "id": _id(rng, "call_"),
+                        "type": "function",
+                        "function": {"name": name, "arguments": json.dumps({"query": "x"})},
+                    }
+                    for name in chosen
+                ]
+            },
+        }
+    if status == "failed":
+        run["last_error"] = {
+            "code": rng.choice(["server_error", "rate_limit_exceeded"]),
+            "message": "Sorry, something went wrong.",
+        }
+    if status in ("completed", "incomplete", "failed") or (
+        status in ("cancelled", "expired") and rng.random() < 0.5
+    ):
+        prompt, completion = rng.randint(0, 5000), rng.randint(0, 2000)
+        run["usage"] = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
+    if profile in ("seed", "v1"):
+        run["file_ids"] = [_id(rng, "file-") for _ in range(rng.randint(0, 2))]
+    if profile in ("v1", "v2"):
+        run.update(
+            incomplete_details=(
+                {"reason": rng.choice(["max_completion_tokens", "max_prompt_tokens"])}
+                if status == "incomplete"
+                else None
+            ),
+            temperature=rng.choice([None, 1.0, 0.2]),
+            top_p=rng.choice([None, 1.0]),
+            max_prompt_tokens=rng.choice([None, 256, 4096]),
+            max_completion_tokens=rng.choice([None, 256, 1000]),
+            truncation_strategy={"type": "auto", "last_messages": None},
+            tool_choice=rng.choice(["auto", "none", "required"] if profile == "v2" else ["auto", "none"]),
+            response_format=rng.choice(["auto", {"type": "text"}, {"type": "json_object"}]),
+        )
+    if profile == "v2":
+        run["parallel_tool_calls"] = rng.random() < 0.8
+        run["tool_resources"] = {}
+        run["reasoning_effort"] = None
+    return run
