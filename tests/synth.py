@@ -141,3 +141,98 @@ def build_run(rng: random.Random, profile: str | None = None, status: str | None
         run["tool_resources"] = {}
         run["reasoning_effort"] = None
     return run
+
+
+TERMINAL = ("completed", "incomplete", "failed", "cancelled", "expired")
+
+
+def evolve(run: dict[str, Any], status: str, now: int, rng: random.Random) -> dict[str, Any]:
+    """The same run observed again at `now` in `status`, keeping every object rule."""
+    profile = "v2" if "file_ids" not in run else ("v1" if "truncation_strategy" in run else "seed")
+    new = json.loads(json.dumps(run))
+    if run["status"] == status and status in TERMINAL:
+        return new  # a finished run looks the same every time it is read
+    new["status"] = status
+    new["required_action"] = None
+    if status in ("in_progress", "requires_action", "completed", "incomplete") and (
+        new["started_at"] is None
+    ):
+        new["started_at"] = now
+    if status == "requires_action":
+        functions = [t["function"]["name"] for t in new["tools"] if t["type"] == "function"]
+        if not functions:
+            new["tools"].append(_function(rng, "get_weather"))
+            functions = ["get_weather"]
+        new["required_action"] = {
+            "type": "submit_tool_outputs",
+            "submit_tool_outputs": {
+                "tool_calls": [
+                    {
+                        "id": _id(rng, "call_"),
+                        "type": "function",
+                        "function": {"name": name, "arguments": "{}"},
+                    }
+                    for name in rng.sample(functions, rng.randint(1, len(functions)))
+                ]
+            },
+        }
+    if status in TERMINAL:
+        if profile != "seed":
+            new["expires_at"] = None
+        key = {"failed": "failed_at", "cancelled": "cancelled_at"}.get(status, "completed_at")
+        if status != "expired":
+            new[key] = now
+        if status == "failed":
+            new["last_error"] = {"code": "server_error", "message": "Sorry, something went wrong."}
+        if status in ("completed", "incomplete", "failed"):
+            prompt, completion = rng.randint(1, 900), rng.randint(0, 300)
+            new["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
+        if status == "incomplete":
+            new["incomplete_details"] = {"reason": "max_completion_tokens"}
+    return new
+
+
+def build_lifecycle(rng: random.Random, profile: str | None = None) -> list[dict[str, Any]]:
+    """Successive observations of one run, walking the lifecycle the way the real API does."""
+    profile = profile or rng.choice(PROFILES)
+    run = build_run(rng, profile, "queued")
+    now = run["created_at"]
+    observations = [run]
+
+    def see(status: str, polls: int = 1) -> None:
+        nonlocal now
+        for _ in range(polls):
+            now += rng.randint(0, 3)
+            observations.append(evolve(observations[-1], status, now, rng))
+
+    see("queued", rng.randint(0, 2))
+    path = rng.choice(["complete", "tools", "cancel", "fail", "expire"])
+    if path == "cancel":
+        if rng.random() < 0.5:
+            see("in_progress", rng.randint(1, 2))
+        see("cancelling", rng.randint(1, 2))
+        see("cancelled")
+        return observations
+    if path == "expire":
+        see("in_progress", rng.randint(0, 2))
+        see("expired")
+        return observations
+    see("in_progress", rng.randint(1, 4))
+    if path == "tools":
+        see("requires_action", rng.randint(1, 3))
+        see("queued")  # the answer to submit_tool_outputs: started_at kept from before
+        now += rng.randint(1, 3)
+        resumed = evolve(observations[-1], "in_progress", now, rng)
+        resumed["started_at"] = now  # the real API stamps started_at again on resume
+        observations.append(resumed)
+        see("in_progress", rng.randint(0, 2))
+    ending = {"fail": "failed"}.get(path) or (
+        "incomplete" if profile == "v2" and rng.random() < 0.2 else "completed"
+    )
+    see(ending)
+    see(ending, rng.randint(0, 2))  # retrieve or modify after the end
+    return observations
