@@ -196,7 +196,12 @@ def evolve(run: dict[str, Any], status: str, now: int, rng: random.Random) -> di
     return new
 
 
-def build_lifecycle(rng: random.Random, profile: str | None = None) -> list[dict[str, Any]]:
+PATHS = ("complete", "tools", "cancel", "fail", "expire")
+
+
+def build_lifecycle(
+    rng: random.Random, profile: str | None = None, path: str | None = None
+) -> list[dict[str, Any]]:
     """Successive observations of one run, walking the lifecycle the way the real API does."""
     profile = profile or rng.choice(PROFILES)
     run = build_run(rng, profile, "queued")
@@ -210,7 +215,7 @@ def build_lifecycle(rng: random.Random, profile: str | None = None) -> list[dict
             observations.append(evolve(observations[-1], status, now, rng))
 
     see("queued", rng.randint(0, 2))
-    path = rng.choice(["complete", "tools", "cancel", "fail", "expire"])
+    path = path or rng.choice(PATHS)
     if path == "cancel":
         if rng.random() < 0.5:
             see("in_progress", rng.randint(1, 2))

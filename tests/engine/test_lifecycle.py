@@ -45,9 +45,9 @@ def violations(results: list[ObjectResult]) -> list[Violation]:
 
 
 @st.composite
-def walks(draw: st.DrawFn, profile: str | None = None) -> list[Run]:
+def walks(draw: st.DrawFn, profile: str | None = None, path: str | None = None) -> list[Run]:
     rng = draw(st.randoms(use_true_random=False))
-    return build_lifecycle(rng, profile or draw(st.sampled_from(PROFILES)))
+    return build_lifecycle(rng, profile or draw(st.sampled_from(PROFILES)), path)
 
 
 @given(walks())
@@ -90,7 +90,7 @@ def test_a_finished_run_that_changes_status_is_L002(walk: list[Run]) -> None:
     assert ("L002", Severity.ERROR) in _codes(observe(_append(walk, other)))
 
 
-@given(walks())
+@given(walks(path="cancel"))
 def test_a_cancelling_run_back_at_work_is_L001(walk: list[Run]) -> None:
     assume(any(run["status"] == "cancelling" for run in walk))
     cut = next(i for i, run in enumerate(walk) if run["status"] == "cancelling") + 1
@@ -145,7 +145,7 @@ def test_started_at_moving_back_is_L005(walk: list[Run]) -> None:
     assert ("L005", Severity.ERROR) in found
 
 
-@given(walks())
+@given(walks(path="complete"))
 def test_started_at_moving_on_without_a_resume_is_L010(walk: list[Run]) -> None:
     assume(not any(r["status"] == "requires_action" for r in walk))
     index = next((i for i, r in enumerate(walk) if r["started_at"] is not None), None)
@@ -189,7 +189,7 @@ def _submit_request(run: Run, ids: list[str]) -> Request:
     )
 
 
-@given(walks())
+@given(walks(path="tools"))
 def test_tool_outputs_must_answer_the_required_calls(walk: list[Run]) -> None:
     index = next((i for i, r in enumerate(walk) if r["status"] == "requires_action"), None)
     assume(index is not None)
