@@ -17,7 +17,7 @@ import yaml
 from runcontract._data import data_dir
 from runcontract.model import JSON, Profile, Severity
 
-CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml")
+CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml", "http.yaml")
 
 
 class CatalogueError(Exception):
