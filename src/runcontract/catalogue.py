@@ -91,9 +91,6 @@ class Catalogue:
     def __contains__(self, code: object) -> bool:
         return code in self.rules
 
-    def __iter__(self) -> Iterable[Rule]:  # type: ignore[override]
-        return iter(self.rules.values())
-
     def deviations(self) -> list[Rule]:
         return [rule for rule in self.rules.values() if rule.deviation]
 

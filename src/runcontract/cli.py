@@ -29,9 +29,19 @@ class UsageError(Exception):
     """The command line is wrong: exit 2 with the message and a pointer to --help."""
 
 
+class _Exit(Exception):  # noqa: N818 - not an error: argparse finished (--help, --version)
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise _Exit(status)
 
 
 def _codes(text: str) -> list[str]:
@@ -65,11 +75,19 @@ def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         help="take the spec as written: the real API's known deviations become errors",
     )
     parser.add_argument(
-        "--select", type=_codes, action="extend", default=[], metavar="CODES",
+        "--select",
+        type=_codes,
+        action="extend",
+        default=[],
+        metavar="CODES",
         help="only these rules (codes or prefixes, comma separated: T,U001)",
     )
     parser.add_argument(
-        "--ignore", type=_codes, action="extend", default=[], metavar="CODES",
+        "--ignore",
+        type=_codes,
+        action="extend",
+        default=[],
+        metavar="CODES",
         help="not these rules (codes or prefixes)",
     )
     parser.add_argument("--format", choices=sorted(REPORTERS), default="text")
@@ -78,13 +96,21 @@ def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         "--no-lifecycle", action="store_true", help="do not judge runs across observations"
     )
     parser.add_argument(
+        "--files-in-order",
+        action="store_true",
+        help="the files given are successive recordings: judge runs across them in that order "
+        "(by default, across files only what must agree in any order is compared)",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="report errors only, not warnings or passes"
     )
+    parser.set_defaults(handler=_validate)
 
 
 def _add_rules(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     parser = subparsers.add_parser("rules", help="list the contract rules and deviations")
     parser.add_argument("--evidence", action="store_true", help="show each rule's evidence")
+    parser.set_defaults(handler=_rules)
 
 
 def build_parser() -> _Parser:
@@ -101,7 +127,7 @@ def build_parser() -> _Parser:
     return parser
 
 
-def _optional_commands() -> Iterator[Callable[[argparse._SubParsersAction[_Parser]], None]]:
+def _optional_commands() -> Iterator[Callable[[argparse._SubParsersAction[_Parser]], object]]:
     """Commands of other layers (serve, gate), registered when their module is present."""
     with contextlib.suppress(ImportError):
         from runcontract.server.cli import add_serve_parser  # noqa: PLC0415
@@ -113,12 +139,14 @@ def _optional_commands() -> Iterator[Callable[[argparse._SubParsersAction[_Parse
         yield add_gate_parser
 
 
-def _validate(args: argparse.Namespace, stdout: TextIO, stdin: BinaryIO | None) -> int:
+def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     paths = list(args.paths)
     if args.examples:
         paths.append(str(data_dir("examples")))
     if not paths:
-        raise UsageError("runcontract validate: give at least one PATH (or - for stdin, or --examples)")
+        raise UsageError(
+            "runcontract validate: give at least one PATH (or - for stdin, or --examples)"
+        )
     try:
         engine = Engine(
             profile=None if args.profile == "auto" else Profile(args.profile),
@@ -126,12 +154,13 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stdin: BinaryIO | None) 
             select=args.select,
             ignore=args.ignore,
             lifecycle=not args.no_lifecycle,
+            files_in_order=args.files_in_order,
         )
     except SelectionError as exc:
         raise UsageError(f"runcontract validate: {exc}") from exc
     with _report_stream(args.output, stdout) as stream:
         reporter = REPORTERS[args.format](stream, quiet=args.quiet)
-        summary = validate_paths(paths, engine, reporter, stdin=stdin)
+        summary = validate_paths(paths, engine, reporter, stdin=args.stdin)
     if args.output:
         stdout.write(
             f"runcontract: {summary.objects} run objects, {summary.failed} failed, "
@@ -155,8 +184,8 @@ def _report_stream(output: str | None, stdout: TextIO) -> Iterator[TextIO]:
         yield handle
 
 
-def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
-    for rule in load_catalogue():
+def _rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    for rule in load_catalogue().rules.values():
         kind = "deviation (warning; error with --strict)" if rule.deviation else rule.severity
         profiles = ",".join(sorted(p.value for p in rule.profiles))
         stdout.write(f"{rule.code}  {rule.name:<34} {kind:<8}  [{profiles}]  {rule.title}\n")
@@ -173,30 +202,31 @@ def run(
 ) -> int:
     try:
         parser = build_parser()
-        args = parser.parse_args(list(argv))
-        if args.command == "validate":
-            return _validate(args, stdout, stdin)
-        if args.command == "rules":
-            return _rules(args, stdout)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            args = parser.parse_args(list(argv))
         if args.command is None:
             parser.print_help(stdout)
             return EXIT_USAGE
+        args.stdin = stdin
         handler: Callable[[argparse.Namespace, TextIO, TextIO], int] = args.handler
-        return handler(args, stdout, stderr)
+        code = handler(args, stdout, stderr)
+    except _Exit as done:
+        code = done.status
     except UsageError as exc:
         stderr.write(f"{exc}\n(see runcontract --help)\n")
-        return EXIT_USAGE
+        code = EXIT_USAGE
     except KeyboardInterrupt:
         stderr.write("runcontract: interrupted\n")
-        return 130
+        code = 130
     except BrokenPipeError:
-        return EXIT_OK
+        code = EXIT_OK  # the reader went away (| head): nothing more to say
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback reaches a user
         stderr.write(
             redact(f"runcontract: internal error: {type(exc).__name__}: {exc}") + "\n"
             "this is a bug in runcontract; the verdict is unknown\n"
         )
-        return EXIT_COULD_NOT_CHECK
+        code = EXIT_COULD_NOT_CHECK
+    return code
 
 
 def main() -> None:

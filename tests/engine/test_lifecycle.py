@@ -1,8 +1,9 @@
-"""Lifecycle rules: valid walks give nothing; each single break across observations gives its rule."""
+"""Lifecycle rules: valid walks give nothing; each break across observations gives its rule."""
 
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from collections.abc import Callable
 from typing import Any
@@ -62,7 +63,7 @@ def test_every_status_pair_the_walks_take_is_in_the_table() -> None:
     seen = set()
     for _ in range(500):
         walk = build_lifecycle(rng)
-        seen |= {(a["status"], b["status"]) for a, b in zip(walk, walk[1:], strict=False)}
+        seen |= {(a["status"], b["status"]) for a, b in itertools.pairwise(walk)}
     assert all(after in table[before] for before, after in seen)
     assert ("requires_action", "queued") in seen
 
@@ -76,7 +77,10 @@ def _later(walk: list[Run], change: Callable[[Run], None], at: int | None = None
 
 def _append(walk: list[Run], status: str) -> list[Run]:
     last = walk[-1]
-    return [*walk, evolve(last, status, (last["started_at"] or last["created_at"]) + 5, random.Random(0))]
+    return [
+        *walk,
+        evolve(last, status, (last["started_at"] or last["created_at"]) + 5, random.Random(0)),
+    ]
 
 
 def _codes(results: list[ObjectResult]) -> set[tuple[str, Severity]]:
@@ -84,14 +88,14 @@ def _codes(results: list[ObjectResult]) -> set[tuple[str, Severity]]:
 
 
 @given(walks())
-def test_a_finished_run_that_changes_status_is_L002(walk: list[Run]) -> None:
+def test_a_finished_run_that_changes_status_is_l002(walk: list[Run]) -> None:
     final = walk[-1]["status"]
     other = "in_progress" if final != "in_progress" else "queued"
     assert ("L002", Severity.ERROR) in _codes(observe(_append(walk, other)))
 
 
 @given(walks(path="cancel"))
-def test_a_cancelling_run_back_at_work_is_L001(walk: list[Run]) -> None:
+def test_a_cancelling_run_back_at_work_is_l001(walk: list[Run]) -> None:
     assume(any(run["status"] == "cancelling" for run in walk))
     cut = next(i for i, run in enumerate(walk) if run["status"] == "cancelling") + 1
     results = observe(_append(walk[:cut], "in_progress"))
@@ -103,7 +107,7 @@ def test_a_cancelling_run_back_at_work_is_L001(walk: list[Run]) -> None:
 
 
 @given(walks())
-def test_an_in_progress_run_back_in_the_queue_is_L001(walk: list[Run]) -> None:
+def test_an_in_progress_run_back_in_the_queue_is_l001(walk: list[Run]) -> None:
     assume(walk[1]["status"] == "queued" and any(r["status"] == "in_progress" for r in walk))
     cut = next(i for i, run in enumerate(walk) if run["status"] == "in_progress") + 1
     assert ("L001", Severity.ERROR) in _codes(observe(_append(walk[:cut], "queued")))
@@ -111,7 +115,7 @@ def test_an_in_progress_run_back_in_the_queue_is_L001(walk: list[Run]) -> None:
 
 @pytest.mark.parametrize("key", ["created_at", "thread_id", "assistant_id", "object"])
 @given(walk=walks())
-def test_a_changed_creation_field_is_L003(key: str, walk: list[Run]) -> None:
+def test_a_changed_creation_field_is_l003(key: str, walk: list[Run]) -> None:
     def change(run: Run) -> None:
         run[key] = run[key] - 1 if key == "created_at" else f"{run[key]}x"
 
@@ -122,7 +126,7 @@ def test_a_changed_creation_field_is_L003(key: str, walk: list[Run]) -> None:
 
 
 @given(walks())
-def test_a_changed_end_time_is_L004(walk: list[Run]) -> None:
+def test_a_changed_end_time_is_l004(walk: list[Run]) -> None:
     last = walk[-1]
     key = next((k for k in ("completed_at", "failed_at", "cancelled_at") if last.get(k)), None)
     assume(key is not None)
@@ -132,7 +136,7 @@ def test_a_changed_end_time_is_L004(walk: list[Run]) -> None:
 
 
 @given(walks())
-def test_started_at_moving_back_is_L005(walk: list[Run]) -> None:
+def test_started_at_moving_back_is_l005(walk: list[Run]) -> None:
     index = next((i for i, r in enumerate(walk) if r["started_at"] is not None), None)
     assume(index is not None and index + 1 < len(walk))
     assert index is not None
@@ -146,7 +150,7 @@ def test_started_at_moving_back_is_L005(walk: list[Run]) -> None:
 
 
 @given(walks(path="complete"))
-def test_started_at_moving_on_without_a_resume_is_L010(walk: list[Run]) -> None:
+def test_started_at_moving_on_without_a_resume_is_l010(walk: list[Run]) -> None:
     assume(not any(r["status"] == "requires_action" for r in walk))
     index = next((i for i, r in enumerate(walk) if r["started_at"] is not None), None)
     assume(index is not None and index + 1 < len(walk) and walk[index + 1]["status"] != "expired")
@@ -162,7 +166,7 @@ def test_started_at_moving_on_without_a_resume_is_L010(walk: list[Run]) -> None:
 
 
 @given(walks())
-def test_expires_at_moving_while_live_is_L006(walk: list[Run]) -> None:
+def test_expires_at_moving_while_live_is_l006(walk: list[Run]) -> None:
     live = [i for i, r in enumerate(walk) if r["status"] not in TERMINAL]
     assume(len(live) >= 2)
 
@@ -173,7 +177,7 @@ def test_expires_at_moving_while_live_is_L006(walk: list[Run]) -> None:
 
 
 @given(walks())
-def test_usage_changing_after_the_end_is_L007(walk: list[Run]) -> None:
+def test_usage_changing_after_the_end_is_l007(walk: list[Run]) -> None:
     assume(walk[-1].get("usage") is not None)
     again = copy.deepcopy(walk[-1])
     again["usage"]["completion_tokens"] += 1
@@ -206,7 +210,7 @@ def test_tool_outputs_must_answer_the_required_calls(walk: list[Run]) -> None:
 
 
 @given(walks())
-def test_tool_outputs_accepted_by_a_run_not_asking_is_L008(walk: list[Run]) -> None:
+def test_tool_outputs_accepted_by_a_run_not_asking_is_l008(walk: list[Run]) -> None:
     last = copy.deepcopy(walk[-1])
     results = observe([*walk, last], requests={len(walk): _submit_request(last, ["call_1"])})
     assert ("L008", Severity.ERROR) in _codes(results)
@@ -223,7 +227,11 @@ def test_stream_event_names_agree_with_the_status() -> None:
 
 def test_completed_event_carrying_incomplete_is_the_known_deviation() -> None:
     rng = random.Random(5)
-    walk = next(w for w in (build_lifecycle(rng, "v2") for _ in range(500)) if w[-1]["status"] == "incomplete")
+    walk = next(
+        w
+        for w in (build_lifecycle(rng, "v2") for _ in range(500))
+        if w[-1]["status"] == "incomplete"
+    )
     events: list[str | None] = [None] * len(walk)
     events[-1] = "thread.run.completed"
     assert _codes(observe(walk, events=events)) == {("D007", Severity.WARNING)}

@@ -123,55 +123,117 @@ def _end_before_start(run: Run) -> None:
     run["started_at"] = run["created_at"] + 10
     run[_end_key(run)] = run["created_at"] + 5
 
+
 LIVE_STATUSES = tuple(sorted(LIVE))
 
 BREAKS = [
     Break("S001", _always, lambda run: run.pop("model")),
     Break("S001", _always, _set("status", lambda run: "paused")),
-    Break("T001", ("in_progress", "requires_action", "completed"), _set("started_at", lambda r: r["created_at"] - 10)),
+    Break(
+        "T001",
+        ("in_progress", "requires_action", "completed"),
+        _set("started_at", lambda r: r["created_at"] - 10),
+    ),
     Break("T002", ENDED, _end_before_start),
     Break("T003", ENDED, lambda r: r.__setitem__(_end_key(r), r["created_at"] - 1)),
     Break("T004", LIVE_STATUSES, _set("expires_at", lambda r: r["created_at"] - 1)),
     Break("T005", _status("completed"), _set("failed_at", lambda r: r["completed_at"])),
     Break("T006", _always, _set("created_at", lambda r: r["created_at"] * 1000)),
-    Break("C001", ("queued", "in_progress", "completed", "failed", "cancelled"), _set("required_action", lambda r: {
-        "type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": []}})),
+    Break(
+        "C001",
+        ("queued", "in_progress", "completed", "failed", "cancelled"),
+        _set(
+            "required_action",
+            lambda r: {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": []}},
+        ),
+    ),
     Break("C002", _status("requires_action"), _set("required_action", lambda r: None)),
     Break("C003", _status("failed"), _set("last_error", lambda r: None)),
-    Break("C004", _status("completed"), _set("last_error", lambda r: {"code": "server_error", "message": "x"}),
-          severity=Severity.WARNING),
+    Break(
+        "C004",
+        _status("completed"),
+        _set("last_error", lambda r: {"code": "server_error", "message": "x"}),
+        severity=Severity.WARNING,
+    ),
     Break("C005", _status("completed", "incomplete"), _set("completed_at", lambda r: None)),
-    Break("C006", _status("queued", "in_progress"), _set("cancelled_at", lambda r: r["created_at"] + 1)),
-    Break("C007", _status("in_progress", "requires_action", "completed"), _set("started_at", lambda r: None)),
-    Break("C008", _status("incomplete"), _set("incomplete_details", lambda r: None), profiles=("v2",)),
-    Break("C009", _status("queued", "failed"), _set("incomplete_details", lambda r: {"reason": "max_prompt_tokens"}),
-          profiles=("v1", "v2")),
-    Break("C010", LIVE_STATUSES, _set("expires_at", lambda r: None), profiles=("v1", "v2"),
-          severity=Severity.WARNING),
-    Break("U001", LIVE_STATUSES, _set("usage", lambda r: {"prompt_tokens": 1, "completion_tokens": 1,
-                                                          "total_tokens": 2})),
+    Break(
+        "C006",
+        _status("queued", "in_progress"),
+        _set("cancelled_at", lambda r: r["created_at"] + 1),
+    ),
+    Break(
+        "C007",
+        _status("in_progress", "requires_action", "completed"),
+        _set("started_at", lambda r: None),
+    ),
+    Break(
+        "C008", _status("incomplete"), _set("incomplete_details", lambda r: None), profiles=("v2",)
+    ),
+    Break(
+        "C009",
+        _status("queued", "failed"),
+        _set("incomplete_details", lambda r: {"reason": "max_prompt_tokens"}),
+        profiles=("v1", "v2"),
+    ),
+    Break(
+        "C010",
+        LIVE_STATUSES,
+        _set("expires_at", lambda r: None),
+        profiles=("v1", "v2"),
+        severity=Severity.WARNING,
+    ),
+    Break(
+        "U001",
+        LIVE_STATUSES,
+        _set("usage", lambda r: {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}),
+    ),
     Break("U002", ("completed", "incomplete", "failed"), _usage_sum),
     Break("U003", _status("completed", "failed"), _usage_negative),
-    Break("U004", _status("completed", "incomplete", "failed"), _set("usage", lambda r: None),
-          profiles=("v1", "v2"), severity=Severity.WARNING),
+    Break(
+        "U004",
+        _status("completed", "incomplete", "failed"),
+        _set("usage", lambda r: None),
+        profiles=("v1", "v2"),
+        severity=Severity.WARNING,
+    ),
     Break("M001", _always, _metadata({f"key{i}": "v" for i in range(17)})),
     Break("M002", _always, _metadata({"k" * 65: "v"})),
     Break("M003", _always, _metadata({"k": "v" * 513})),
     Break("M004", _always, _metadata({"k": 5}), profiles=("seed", "v1")),
     Break("F001", _always, _add_function("get weather!")),
     Break("F001", _always, _add_function("x" * 65)),
-    Break("F002", _status("requires_action"),
-          lambda r: _calls(r)[0]["function"].__setitem__("name", "not_a_tool_of_this_run")),
+    Break(
+        "F002",
+        _status("requires_action"),
+        lambda r: _calls(r)[0]["function"].__setitem__("name", "not_a_tool_of_this_run"),
+    ),
     Break("F003", _status("requires_action"), _dup_call),
-    Break("F004", _status("requires_action"),
-          lambda r: _calls(r)[0]["function"].__setitem__("arguments", "{query: x"),
-          severity=Severity.WARNING),
+    Break(
+        "F004",
+        _status("requires_action"),
+        lambda r: _calls(r)[0]["function"].__setitem__("arguments", "{query: x"),
+        severity=Severity.WARNING,
+    ),
     Break("F005", lambda r: bool(_functions(r)), _dup_function),
     Break("I001", _always, _set("id", lambda r: "xyz_" + r["id"]), severity=Severity.WARNING),
-    Break("I002", _always, _set("thread_id", lambda r: "t_" + r["thread_id"]), severity=Severity.WARNING),
-    Break("I003", _always, _set("assistant_id", lambda r: "a_" + r["assistant_id"]), severity=Severity.WARNING),
-    Break("I004", _status("requires_action"), lambda r: _calls(r)[0].__setitem__("id", "toolu_1"),
-          severity=Severity.WARNING),
+    Break(
+        "I002",
+        _always,
+        _set("thread_id", lambda r: "t_" + r["thread_id"]),
+        severity=Severity.WARNING,
+    ),
+    Break(
+        "I003",
+        _always,
+        _set("assistant_id", lambda r: "a_" + r["assistant_id"]),
+        severity=Severity.WARNING,
+    ),
+    Break(
+        "I004",
+        _status("requires_action"),
+        lambda r: _calls(r)[0].__setitem__("id", "toolu_1"),
+        severity=Severity.WARNING,
+    ),
 ]
 
 # Deviations of the real API: warnings by default, errors under --strict.
@@ -181,10 +243,23 @@ DEVIATIONS = [
     Break("D003", _always, lambda r: r.pop("parallel_tool_calls"), profiles=("v2",)),
     Break("D004", _always, lambda r: r.pop("usage"), profiles=("seed",)),
     Break("D004", _always, lambda r: r.pop("required_action"), profiles=("seed",)),
-    Break("D005", ("completed", "failed", "cancelled", "expired"), _set("expires_at", lambda r: None), profiles=("seed",)),
-    Break("D006", _status("completed"), _set("incomplete_details", lambda r: {"reason": "max_prompt_tokens"}),
-          profiles=("v1", "v2")),
-    Break("D008", ("expired",), _set("completed_at", lambda r: (r["started_at"] or r["created_at"]) + 1)),
+    Break(
+        "D005",
+        ("completed", "failed", "cancelled", "expired"),
+        _set("expires_at", lambda r: None),
+        profiles=("seed",),
+    ),
+    Break(
+        "D006",
+        _status("completed"),
+        _set("incomplete_details", lambda r: {"reason": "max_prompt_tokens"}),
+        profiles=("v1", "v2"),
+    ),
+    Break(
+        "D008",
+        ("expired",),
+        _set("completed_at", lambda r: (r["started_at"] or r["created_at"]) + 1),
+    ),
 ]
 
 

@@ -8,74 +8,23 @@ checks are all built on these three.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from runcontract.catalogue import Catalogue, Rule, load_catalogue
+from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.profiles import detect_profile
+from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
 from runcontract.model import JSON, ObjectResult, Observation, Profile, Severity, Source, Violation
 from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
-from runcontract.schemas import ProfileSchema, SchemaError, profile_schema
+from runcontract.schemas import ProfileSchema, profile_schema
 
 if TYPE_CHECKING:
     from runcontract.engine.lifecycle import LifecycleTracker
 
-SCHEMA_RULE = "S001"
-_UNSET = object()
-
 
 class SelectionError(ValueError):
     """--select or --ignore named a rule code that does not exist."""
-
-
-@dataclass(frozen=True, slots=True)
-class _SchemaDeviation:
-    code: str
-    profiles: frozenset[Profile]
-    keyword: str
-    paths: tuple[re.Pattern[str], ...]
-    value: object
-    properties: frozenset[str]
-
-    def matches(self, error: SchemaError, profile: Profile) -> bool:
-        if profile not in self.profiles or error.keyword != self.keyword:
-            return False
-        if self.properties and error.missing not in self.properties:
-            return False
-        if self.paths and not any(p.fullmatch(error.path) for p in self.paths):
-            return False
-        return self.value is _UNSET or error.value == self.value
-
-
-def _as_list(value: JSON) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _path_pattern(path: str) -> re.Pattern[str]:
-    return re.compile(re.escape(path).replace(r"\*", r"\d+"))
-
-
-def _schema_deviations(catalogue: Catalogue) -> list[_SchemaDeviation]:
-    found = []
-    for rule in catalogue.deviations():
-        spec = (rule.match or {}).get("schema")
-        if not isinstance(spec, Mapping):
-            continue
-        found.append(
-            _SchemaDeviation(
-                code=rule.code,
-                profiles=rule.profiles,
-                keyword=str(spec["keyword"]),
-                paths=tuple(_path_pattern(str(p)) for p in _as_list(spec.get("path"))),
-                value=spec["value"] if "value" in spec else _UNSET,
-                properties=frozenset(str(p) for p in _as_list(spec.get("property"))),
-            )
-        )
-    return found
 
 
 class Engine:
@@ -89,15 +38,17 @@ class Engine:
         select: Sequence[str] = (),
         ignore: Sequence[str] = (),
         lifecycle: bool = True,
+        files_in_order: bool = False,
         catalogue: Catalogue | None = None,
     ) -> None:
         self.catalogue = catalogue or load_catalogue()
         self.profile = profile
         self.strict = strict
         self.lifecycle = lifecycle
+        self.files_in_order = files_in_order
         try:
-            chosen = self.catalogue.resolve_selection(select) if select else set(
-                self.catalogue.rules
+            chosen = (
+                self.catalogue.resolve_selection(select) if select else set(self.catalogue.rules)
             )
             chosen -= self.catalogue.resolve_selection(ignore)
         except KeyError as exc:
@@ -106,14 +57,14 @@ class Engine:
         self._severity = {
             code: rule.severity_in(strict=strict) for code, rule in self.catalogue.rules.items()
         }
-        self._deviations = _schema_deviations(self.catalogue)
+        deviations = schema_deviations(self.catalogue)
+        self._schema_checks = {p: SchemaCheck(p, deviations) for p in Profile}
+        self._fast = {p: FastVerdict(p).clean for p in Profile}
         self._checks: dict[Profile, tuple[ObjectCheck, ...]] = {
             p: tuple(c for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
         }
         self._applicable: dict[Profile, frozenset[str]] = {
-            p: frozenset(
-                code for code in self.enabled if p in self.catalogue.rules[code].profiles
-            )
+            p: frozenset(code for code in self.enabled if p in self.catalogue.rules[code].profiles)
             for p in Profile
         }
 
@@ -135,6 +86,7 @@ class Engine:
         path: str,
         message: str,
         value: JSON = None,
+        *,
         source: Source | None = None,
         related: Source | None = None,
     ) -> Violation:
@@ -155,25 +107,19 @@ class Engine:
     ) -> list[Violation]:
         """The primitive: every violation of one run object, in a stable order."""
         profile = profile or self.profile or detect_profile(run)
+        if self._fast[profile](run):
+            return []
         applicable = self._applicable[profile]
         violations: list[Violation] = []
         if not isinstance(run, dict):
             if SCHEMA_RULE in applicable:
                 kind = type(run).__name__ if run is not None else "null"
-                violations.append(
-                    self.violation(
-                        SCHEMA_RULE, "$", f"a run must be a JSON object, not {kind}", None, source
-                    )
-                )
+                message = f"a run must be a JSON object, not {kind}"
+                violations.append(self.violation(SCHEMA_RULE, "$", message, source=source))
             return violations
-        schema = profile_schema(profile)
-        if not schema.is_valid(run):
-            for error in schema.iter_errors(run):
-                code = self._schema_code(error, profile)
-                if code in applicable:
-                    violations.append(
-                        self.violation(code, error.path, error.message, error.value, source)
-                    )
+        for code, path, message, value in self._schema_checks[profile].findings(run):
+            if code in applicable:
+                violations.append(self.violation(code, path, message, value, source=source))
         findings: list[Finding] = []
         for check in self._checks[profile]:
             check.run(run, profile, findings)
@@ -181,16 +127,10 @@ class Engine:
             if finding.code in applicable:
                 violations.append(
                     self.violation(
-                        finding.code, finding.path, finding.message, finding.value, source
+                        finding.code, finding.path, finding.message, finding.value, source=source
                     )
                 )
         return violations
-
-    def _schema_code(self, error: SchemaError, profile: Profile) -> str:
-        for deviation in self._deviations:
-            if deviation.matches(error, profile):
-                return deviation.code
-        return SCHEMA_RULE
 
     def judge(self, observation: Observation) -> ObjectResult:
         run = observation.run
@@ -220,4 +160,4 @@ class Engine:
             return None
         from runcontract.engine.lifecycle import LifecycleTracker  # noqa: PLC0415
 
-        return LifecycleTracker(self)
+        return LifecycleTracker(self, files_in_order=self.files_in_order)

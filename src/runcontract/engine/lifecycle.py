@@ -42,7 +42,7 @@ class _Snapshot:
     """What the tracker remembers of a run's last observation."""
 
     source: Source
-    status: Any
+    status: str | None
     fixed: tuple[Any, ...]  # the IMMUTABLE_FIELDS, in order
     started_at: int | None
     expires_at: int | None
@@ -50,6 +50,17 @@ class _Snapshot:
     usage: JSON
     call_ids: frozenset[str] | None  # required tool call ids, when the run requires action
     resumed: bool  # tool outputs were submitted since started_at was last stamped
+
+
+@dataclass(slots=True)
+class _Now:
+    """The observation being judged, with what the comparisons need of it."""
+
+    observation: Observation
+    run: dict[str, Any]
+    profile: Profile
+    submitted: frozenset[str] | None  # tool_call_ids, when it answers a recorded submission
+    out: list[Violation]
 
 
 def _call_ids(run: dict[str, Any]) -> frozenset[str] | None:
@@ -61,7 +72,9 @@ def _call_ids(run: dict[str, Any]) -> frozenset[str] | None:
     if not isinstance(calls, list):
         return None
     return frozenset(
-        str(call["id"]) for call in calls if isinstance(call, dict) and isinstance(call.get("id"), str)
+        str(call["id"])
+        for call in calls
+        if isinstance(call, dict) and isinstance(call.get("id"), str)
     )
 
 
@@ -81,18 +94,27 @@ def _submitted_ids(observation: Observation) -> frozenset[str] | None:
     )
 
 
+def _status(run: dict[str, Any]) -> str | None:
+    """The status as a string, or None when it is not one (the schema reports that)."""
+    status = run.get("status")
+    return status if isinstance(status, str) else None
+
+
 def _leaves_requires_action(before: _Snapshot | None, run: dict[str, Any]) -> bool:
     """A run going from requires_action back to work had its tool outputs submitted."""
     return (
         before is not None
         and before.status == "requires_action"
-        and run.get("status") in ("queued", "in_progress")
+        and _status(run) in ("queued", "in_progress")
     )
 
 
 class LifecycleTracker:
-    def __init__(self, engine: Engine, *, window: int = DEFAULT_WINDOW) -> None:
+    def __init__(
+        self, engine: Engine, *, window: int = DEFAULT_WINDOW, files_in_order: bool = False
+    ) -> None:
         self.engine = engine
+        self.files_in_order = files_in_order
         self.window = window
         self.forgotten = 0
         self._runs: OrderedDict[str, _Snapshot] = OrderedDict()
@@ -109,12 +131,13 @@ class LifecycleTracker:
         profile = result.profile
         out = result.violations
         before = self._runs.pop(result.run_id, None)
-        submitted = _submitted_ids(observation)
-        self._stream_event(observation, run, profile, out)
+        submitted = _submitted_ids(observation) if observation.request is not None else None
+        now = _Now(observation, run, profile, submitted, out)
+        if observation.event:
+            self._stream_event(now)
         if before is not None:
-            self._compare(before, observation, run, profile, submitted, out)
-        elif submitted is not None:
-            pass  # the run's earlier observations were not recorded: nothing to compare with
+            self._compare(before, now)
+        # (a submission whose run was not seen before has nothing to be compared with)
         self._runs[result.run_id] = self._snapshot(before, observation, run, submitted)
         if len(self._runs) > self.window:
             self._runs.popitem(last=False)
@@ -127,43 +150,42 @@ class LifecycleTracker:
         run: dict[str, Any],
         submitted: frozenset[str] | None,
     ) -> _Snapshot:
+        # Direct lookups, not loops: this runs once per observation and is on the hot path.
+        get = run.get
+        status = _status(run)
         started = integer(run, "started_at")
-        resumed = (
-            submitted is not None
-            or _leaves_requires_action(before, run)
-            or (before is not None and before.resumed and started == before.started_at)
+        resumed = before is not None and (
+            _leaves_requires_action(before, run)
+            or (before.resumed and started == before.started_at)
         )
         return _Snapshot(
             source=observation.source,
-            status=run.get("status"),
-            fixed=tuple(run.get(key) for key in IMMUTABLE_FIELDS),
+            status=status,
+            fixed=(get("object"), get("created_at"), get("thread_id"), get("assistant_id")),
             started_at=started,
             expires_at=integer(run, "expires_at"),
-            ended=tuple(integer(run, key) for key in TERMINAL_TIMESTAMPS),
-            usage=run.get("usage"),
-            call_ids=_call_ids(run),
-            resumed=resumed,
+            ended=(
+                integer(run, "completed_at"),
+                integer(run, "failed_at"),
+                integer(run, "cancelled_at"),
+            ),
+            usage=get("usage"),
+            call_ids=_call_ids(run) if status == "requires_action" else None,
+            resumed=resumed or submitted is not None,
         )
 
     def _add(
-        self,
-        out: list[Violation],
-        code: str,
-        profile: Profile,
-        path: str,
-        message: str,
-        value: JSON,
-        observation: Observation,
-        related: Source | None,
+        self, now: _Now, code: str, path: str, message: str, *, value: JSON, related: Source | None
     ) -> None:
-        if self.engine.is_enabled(code, profile):
-            out.append(
-                self.engine.violation(code, path, message, value, observation.source, related)
+        if self.engine.is_enabled(code, now.profile):
+            now.out.append(
+                self.engine.violation(
+                    code, path, message, value, source=now.observation.source, related=related
+                )
             )
 
-    def _stream_event(
-        self, observation: Observation, run: dict[str, Any], profile: Profile, out: list[Violation]
-    ) -> None:
+    def _stream_event(self, now: _Now) -> None:
+        observation, run = now.observation, now.run
         event = observation.event
         if not event or not event.startswith(RUN_EVENT):
             return
@@ -174,87 +196,120 @@ class LifecycleTracker:
             return
         code = "D007" if (named, status) == ("completed", "incomplete") else "L009"
         self._add(
-            out,
+            now,
             code,
-            profile,
             "$.status",
             f"stream event {event} carries a run whose status is {status}",
-            status,
-            observation,
-            None,
+            value=status,
+            related=None,
         )
 
-    def _compare(
-        self,
-        before: _Snapshot,
-        observation: Observation,
-        run: dict[str, Any],
-        profile: Profile,
-        submitted: frozenset[str] | None,
-        out: list[Violation],
-    ) -> None:
+    def _compare(self, before: _Snapshot, now: _Now) -> None:
+        # Within one input the recorded order is known. Between two files it is not (a list
+        # page may have been recorded before a poll kept in a file that sorts first), so there
+        # only what must agree in any order is compared, unless the user says the files are in
+        # order (--files-in-order).
+        ordered = self.files_in_order or before.source.file == now.observation.source.file
+        if ordered:
+            self._status_change(before, now)
+            self._started_at(before, now)
+        self._identity(before, now)
+        self._end_times(before, now, ordered=ordered)
+        self._expiry(before, now, ordered=ordered)
+        self._usage(before, now, ordered=ordered)
+        if ordered and now.submitted is not None:
+            self._tool_outputs(before, now, now.submitted)
+
+    def _status_change(self, before: _Snapshot, now: _Now) -> None:
+        was, old, status = before.source, before.status, _status(now.run)
+        if old is None or status is None or status == old:
+            return
+        if old in TERMINAL_STATUSES:
+            self._add(
+                now,
+                "L002",
+                "$.status",
+                f"status changed from {old} (final, at {was}) to {status}",
+                value=status,
+                related=was,
+            )
+        elif old in self._table and status not in self._table[old]:
+            self._add(
+                now,
+                "L001",
+                "$.status",
+                f"status went from {old} (at {was}) to {status}, which its lifecycle does "
+                "not allow",
+                value=status,
+                related=was,
+            )
+
+    def _identity(self, before: _Snapshot, now: _Now) -> None:
         was = before.source
-        status = run.get("status")
-        old = before.status
-        if isinstance(old, str) and isinstance(status, str) and status != old:
-            if old in TERMINAL_STATUSES:
-                self._add(
-                    out, "L002", profile, "$.status",
-                    f"status changed from {old} (final, at {was}) to {status}",
-                    status, observation, was,
-                )
-            elif old in self._table and status not in self._table[old]:
-                self._add(
-                    out, "L001", profile, "$.status",
-                    f"status went from {old} (at {was}) to {status}, which its lifecycle does "
-                    "not allow",
-                    status, observation, was,
-                )
         for key, previous in zip(IMMUTABLE_FIELDS, before.fixed, strict=True):
-            current = run.get(key)
+            current = now.run.get(key)
             if current != previous:
                 self._add(
-                    out, "L003", profile, f"$.{key}",
+                    now,
+                    "L003",
+                    f"$.{key}",
                     f"{key} changed from {previous!r} (at {was}) to {current!r}",
-                    current, observation, was,
+                    value=current,
+                    related=was,
                 )
-        for key, previous in zip(TERMINAL_TIMESTAMPS, before.ended, strict=True):
-            current = integer(run, key)
-            if previous is not None and current != previous:
-                self._add(
-                    out, "L004", profile, f"$.{key}",
-                    f"{key} changed from {previous} (at {was}) to {current}",
-                    current, observation, was,
-                )
-        self._started_at(before, observation, run, profile, submitted, out)
-        expires = integer(run, "expires_at")
-        if before.expires_at is not None and expires is not None and expires != before.expires_at:
-            code = "L005" if expires < before.expires_at else "L006"
-            if code == "L005" or status not in TERMINAL_STATUSES:
-                self._add(
-                    out, code, profile, "$.expires_at",
-                    f"expires_at changed from {before.expires_at} (at {was}) to {expires}",
-                    expires, observation, was,
-                )
-        usage = run.get("usage")
-        if old in TERMINAL_STATUSES and before.usage is not None and usage != before.usage:
-            self._add(
-                out, "L007", profile, "$.usage",
-                f"usage changed after the run ended: {before.usage!r} (at {was}) then {usage!r}",
-                usage, observation, was,
-            )
-        if submitted is not None:
-            self._tool_outputs(before, observation, profile, submitted, out)
 
-    def _started_at(
-        self,
-        before: _Snapshot,
-        observation: Observation,
-        run: dict[str, Any],
-        profile: Profile,
-        submitted: frozenset[str] | None,
-        out: list[Violation],
-    ) -> None:
+    def _end_times(self, before: _Snapshot, now: _Now, *, ordered: bool) -> None:
+        was = before.source
+        for key, previous in zip(TERMINAL_TIMESTAMPS, before.ended, strict=True):
+            current = integer(now.run, key)
+            # cleared later is a change; out of order only two different times are
+            if previous is not None and current != previous and (ordered or current is not None):
+                self._add(
+                    now,
+                    "L004",
+                    f"$.{key}",
+                    f"{key} changed from {previous} (at {was}) to {current}",
+                    value=current,
+                    related=was,
+                )
+
+    def _expiry(self, before: _Snapshot, now: _Now, *, ordered: bool) -> None:
+        expires, previous = integer(now.run, "expires_at"), before.expires_at
+        if previous is None or expires is None or expires == previous:
+            return
+        if expires < previous and ordered:
+            code = "L005"
+        elif before.status not in TERMINAL_STATUSES and _status(now.run) not in TERMINAL_STATUSES:
+            code = "L006"
+        else:
+            return
+        self._add(
+            now,
+            code,
+            "$.expires_at",
+            f"expires_at changed from {previous} (at {before.source}) to {expires}",
+            value=expires,
+            related=before.source,
+        )
+
+    def _usage(self, before: _Snapshot, now: _Now, *, ordered: bool) -> None:
+        usage = now.run.get("usage")
+        if before.status not in TERMINAL_STATUSES or before.usage is None or usage == before.usage:
+            return
+        if not ordered and (usage is None or _status(now.run) not in TERMINAL_STATUSES):
+            return  # out of order, an earlier observation of the run may simply lack it
+        self._add(
+            now,
+            "L007",
+            "$.usage",
+            f"usage changed after the run ended: {before.usage!r} (at {before.source}) "
+            f"then {usage!r}",
+            value=usage,
+            related=before.source,
+        )
+
+    def _started_at(self, before: _Snapshot, now: _Now) -> None:
+        run, submitted = now.run, now.submitted
         previous = before.started_at
         current = integer(run, "started_at")
         if previous is None or current == previous:
@@ -262,35 +317,37 @@ class LifecycleTracker:
         was = before.source
         if current is not None and current < previous:
             self._add(
-                out, "L005", profile, "$.started_at",
+                now,
+                "L005",
+                "$.started_at",
                 f"started_at moved back from {previous} (at {was}) to {current}",
-                current, observation, was,
+                value=current,
+                related=was,
             )
         elif current is None or not (
             before.resumed or submitted is not None or _leaves_requires_action(before, run)
         ):
             self._add(
-                out, "L010", profile, "$.started_at",
+                now,
+                "L010",
+                "$.started_at",
                 f"started_at changed from {previous} (at {was}) to {current} without the run "
                 "resuming after tool outputs",
-                current, observation, was,
+                value=current,
+                related=was,
             )
 
-    def _tool_outputs(
-        self,
-        before: _Snapshot,
-        observation: Observation,
-        profile: Profile,
-        submitted: frozenset[str],
-        out: list[Violation],
-    ) -> None:
+    def _tool_outputs(self, before: _Snapshot, now: _Now, submitted: frozenset[str]) -> None:
         was = before.source
         if before.status != "requires_action" or before.call_ids is None:
             self._add(
-                out, "L008", profile, "$.status",
+                now,
+                "L008",
+                "$.status",
                 f"tool outputs were accepted for a run whose status was {before.status} "
                 f"(at {was}), not requires_action",
-                before.status, observation, was,
+                value=before.status,
+                related=was,
             )
             return
         if submitted != before.call_ids:
@@ -302,8 +359,11 @@ class LifecycleTracker:
             if extra:
                 parts.append(f"not asked for: {', '.join(extra)}")
             self._add(
-                out, "L008", profile, "$.required_action.submit_tool_outputs.tool_calls",
+                now,
+                "L008",
+                "$.required_action.submit_tool_outputs.tool_calls",
                 f"the submitted tool outputs do not match the calls required at {was} "
                 f"({'; '.join(parts)})",
-                sorted(submitted), observation, was,
+                value=sorted(submitted),
+                related=was,
             )

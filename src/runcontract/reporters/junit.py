@@ -55,7 +55,7 @@ class JunitReporter:
             text = "\n".join(f"warning {v.rule} {v.path}: {v.message}" for v in warnings)
             body.append(f"<system-out>{escape(redact(text))}</system-out>")
         suite.cases.append(
-            f'<testcase classname={_attr(result.source.file)} name={_attr(name.strip())}>'
+            f"<testcase classname={_attr(result.source.file)} name={_attr(name.strip())}>"
             + "".join(body)
             + "</testcase>"
         )
@@ -66,7 +66,7 @@ class JunitReporter:
         suite.errors += 1
         suite.cases.append(
             f"<testcase classname={_attr(error.source.file)} name={_attr(str(error.source))}>"
-            f"<error message={_attr(error.message)} type=\"unreadable\"/></testcase>"
+            f'<error message={_attr(error.message)} type="unreadable"/></testcase>'
         )
 
     def file_done(self, file: str, observations: int, errors: int) -> None:
@@ -81,7 +81,7 @@ class JunitReporter:
         )
         for file, suite in self.suites.items():
             write(
-                f"<testsuite name={_attr(file)} tests=\"{suite.tests}\" "
+                f'<testsuite name={_attr(file)} tests="{suite.tests}" '
                 f'failures="{suite.failures}" errors="{suite.errors}" skipped="0">\n'
             )
             for case in suite.cases:

@@ -98,9 +98,7 @@ def _terminal_timestamps(run: dict[str, Any], status: str, out: list[Finding]) -
             continue
         # The real API stamps completed_at on runs that expire (see deviations.yaml).
         code = "D008" if key == "completed_at" and status == "expired" else "C006"
-        out.append(
-            Finding(code, f"$.{key}", f"{key} is set but status is {status}", run[key])
-        )
+        out.append(Finding(code, f"$.{key}", f"{key} is set but status is {status}", run[key]))
 
 
 def _incomplete_details(run: dict[str, Any], status: str, out: list[Finding]) -> None:

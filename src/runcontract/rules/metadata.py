@@ -15,7 +15,7 @@ MAX_VALUE_LENGTH = 512
 @object_check("M001", "M002", "M003", "M004")
 def metadata(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
     value = run.get("metadata")
-    if not isinstance(value, dict):
+    if not value or not isinstance(value, dict):
         return
     if len(value) > MAX_KEYS:
         out.append(
@@ -50,5 +50,7 @@ def metadata(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
                 )
         else:
             out.append(
-                Finding("M004", where, f"metadata value is {type(item).__name__}, not a string", item)
+                Finding(
+                    "M004", where, f"metadata value is {type(item).__name__}, not a string", item
+                )
             )

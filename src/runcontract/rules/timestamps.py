@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import TERMINAL_TIMESTAMPS, Finding, integer, object_check
+from runcontract.rules.registry import TERMINAL_TIMESTAMPS, Finding, object_check
 
 ALL_TIMESTAMPS = ("created_at", "started_at", "expires_at", *TERMINAL_TIMESTAMPS)
 LARGEST_SECONDS = 10**11  # the year 5138: anything larger is milliseconds or garbage
@@ -13,14 +13,16 @@ LARGEST_SECONDS = 10**11  # the year 5138: anything larger is milliseconds or ga
 
 @object_check("T001", "T002", "T003", "T004", "T005", "T006")
 def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
-    created = integer(run, "created_at")
-    started = integer(run, "started_at")
-    for key in ALL_TIMESTAMPS:
-        value = integer(run, key)
-        if value is not None and not 0 <= value <= LARGEST_SECONDS:
+    # Every value as an int or None (a wrong type is the schema's business); one lookup each,
+    # since this runs for every object.
+    values = {key: value for key in ALL_TIMESTAMPS if type(value := run.get(key)) is int}
+    for key, value in values.items():
+        if not 0 <= value <= LARGEST_SECONDS:
             out.append(
                 Finding("T006", f"$.{key}", f"{key} {value} is not a Unix time in seconds", value)
             )
+    created = values.get("created_at")
+    started = values.get("started_at")
     if created is not None and started is not None and started < created:
         out.append(
             Finding(
@@ -30,12 +32,9 @@ def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> Non
                 started,
             )
         )
-    ended = []
-    for key in TERMINAL_TIMESTAMPS:
-        value = integer(run, key)
-        if value is None:
-            continue
-        ended.append(key)
+    ended = [key for key in TERMINAL_TIMESTAMPS if key in values]
+    for key in ended:
+        value = values[key]
         if started is not None and value < started:
             out.append(
                 Finding("T002", f"$.{key}", f"{key} {value} is before started_at {started}", value)
@@ -50,10 +49,10 @@ def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> Non
                 "T005",
                 f"$.{ended[1]}",
                 f"{' and '.join(ended)} are all set; a run ends only once",
-                {key: run[key] for key in ended},
+                {key: values[key] for key in ended},
             )
         )
-    expires = integer(run, "expires_at")
+    expires = values.get("expires_at")
     if created is not None and expires is not None and expires < created:
         out.append(
             Finding(

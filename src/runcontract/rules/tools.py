@@ -29,10 +29,14 @@ def _function_names(run: dict[str, Any], out: list[Finding]) -> set[str] | None:
         where = f"$.tools[{index}].function.name"
         if not FUNCTION_NAME.fullmatch(name):
             out.append(
-                Finding("F001", where, f"function name {name!r} is not 1-64 of a-z A-Z 0-9 _ -", name)
+                Finding(
+                    "F001", where, f"function name {name!r} is not 1-64 of a-z A-Z 0-9 _ -", name
+                )
             )
         if name in names:
-            out.append(Finding("F005", where, f"function name {name!r} appears twice in tools", name))
+            out.append(
+                Finding("F005", where, f"function name {name!r} appears twice in tools", name)
+            )
         names.add(name)
     return names
 
@@ -48,6 +52,8 @@ def _tool_calls(run: dict[str, Any]) -> list[Any]:
 
 @object_check("F001", "F002", "F003", "F004", "F005", "I004")
 def tools(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
+    if not run.get("tools") and not run.get("required_action"):
+        return
     names = _function_names(run, out)
     seen_ids: set[str] = set()
     for index, call in enumerate(_tool_calls(run)):
@@ -58,13 +64,17 @@ def tools(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
         if isinstance(call_id, str):
             if call_id in seen_ids:
                 out.append(
-                    Finding("F003", f"{where}.id", f"tool call id {call_id!r} is used twice", call_id)
+                    Finding(
+                        "F003", f"{where}.id", f"tool call id {call_id!r} is used twice", call_id
+                    )
                 )
             seen_ids.add(call_id)
             if not call_id.startswith("call_"):
                 out.append(
                     Finding(
-                        "I004", f"{where}.id", f"tool call id {call_id!r} does not start with call_",
+                        "I004",
+                        f"{where}.id",
+                        f"tool call id {call_id!r} does not start with call_",
                         call_id,
                     )
                 )

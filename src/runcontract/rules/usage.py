@@ -14,6 +14,8 @@ USAGE_EXPECTED = frozenset({"completed", "incomplete", "failed"})
 @object_check("U001", "U002", "U003", "U004")
 def usage(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
     status = run.get("status")
+    if not isinstance(status, str):
+        status = None  # the schema reports it; a list or dict here is not a status to look up
     value = run.get("usage")
     if value is None:
         if status in USAGE_EXPECTED and "usage" in run:

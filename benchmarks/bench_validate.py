@@ -1,0 +1,107 @@
+"""Throughput of `runcontract validate` on JSONL, as a ratio to an orjson parse-only loop.
+
+Generates N varied, valid run objects of all profiles and statuses (and a few with real-API
+deviations, which take the detailed path) as JSONL, then in one process and alternating rounds:
+  - baseline: read the file line by line and orjson.loads each line, nothing else;
+  - validate: the `runcontract validate` command on the same file (text report to a null sink).
+Prints objects/second of each, their ratio, and the process's peak memory. Machines here are
+shared and noisy, so the ratio between runs in the same process is the figure to trust.
+
+    python benchmarks/bench_validate.py [--objects 100000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.synth import build_lifecycle, build_run  # noqa: E402
+
+from runcontract.cli import run  # noqa: E402
+
+
+def generate(path: Path, objects: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    written = 0
+    with path.open("wb") as out:
+        while written < objects:
+            # one run in ten is seen several times, as polls are
+            batch = build_lifecycle(rng) if rng.random() < 0.1 else [build_run(rng)]
+            for run_object in batch:
+                if rng.random() < 0.02:
+                    run_object["instructions"] = None  # a real-API deviation: detailed path
+                out.write(orjson.dumps(run_object) + b"\n")
+                written += 1
+                if written == objects:
+                    break
+
+
+def baseline(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                orjson.loads(line)
+                count += 1
+    return count
+
+
+class _Null(io.StringIO):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def validate(path: Path) -> int:
+    out, err = _Null(), io.StringIO()
+    code = run(["validate", "--quiet", str(path)], out, err)
+    if code not in (0, 1):
+        raise SystemExit(f"validate exited {code}: {err.getvalue()}")
+    return code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "runs.jsonl"
+        generate(path, args.objects)
+        size = path.stat().st_size
+        print(f"{args.objects} run objects, {size / 1e6:.1f} MB of JSONL")
+        validate(path)  # warm up: compile schemas, import everything
+        base_best = check_best = float("inf")
+        for round_number in range(1, args.rounds + 1):
+            start = time.perf_counter()
+            counted = baseline(path)
+            base = time.perf_counter() - start
+            start = time.perf_counter()
+            validate(path)
+            check = time.perf_counter() - start
+            base_best, check_best = min(base_best, base), min(check_best, check)
+            print(
+                f"round {round_number}: orjson parse-only {counted / base:,.0f} objects/s, "
+                f"runcontract validate {args.objects / check:,.0f} objects/s, "
+                f"ratio {base / check:.3f}"
+            )
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"best: parse-only {args.objects / base_best:,.0f}/s, validate "
+            f"{args.objects / check_best:,.0f}/s, ratio {base_best / check_best:.3f}; "
+            f"peak RSS {peak_mb:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""What every reader needs while it reads one file: its name, the limits, the global order.
+
+Readers raise `Unreadable` for a failure that stops the current file or entry, and build every
+Observation and ReadError through a FileContext, so sequence numbers stay global and messages
+stay one short, secret-free line.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runcontract.model import JSON, Observation, Profile, ReadError, Request, Source
+from runcontract.sources.limits import Limits
+from runcontract.sources.secrets import scrub
+
+MAX_MESSAGE_CHARS = 300
+
+
+class Unreadable(Exception):  # noqa: N818 - it names the state of the input, not a failure of ours
+    """The input (or one entry of it) cannot be read; the message says why, in one line."""
+
+
+def one_line(message: str) -> str:
+    flat = " ".join(scrub(message).split())
+    if len(flat) > MAX_MESSAGE_CHARS:
+        flat = flat[: MAX_MESSAGE_CHARS - 1] + "…"
+    return flat
+
+
+_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),  # before int: a bool is an int to Python, not to JSON
+    (int, "a number"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+    (bytes, "binary data"),
+    (datetime.date, "a date"),
+)
+
+
+def kind_of(value: object) -> str:
+    """The JSON name of a value's type, for messages such as "found a string"."""
+    if value is None:
+        return "null"
+    for kind, name in _KINDS:
+        if isinstance(value, kind):
+            return name
+    return f"a YAML {type(value).__name__}"
+
+
+def join_entry(entry: str | None, part: str) -> str:
+    return f"{entry}, {part}" if entry else part
+
+
+@dataclass(slots=True)
+class FileContext:
+    file: str
+    limits: Limits
+    next_sequence: Callable[[], int]
+
+    def observation(
+        self,
+        run: JSON,
+        entry: str | None,
+        *,
+        request: Request | None = None,
+        event: str | None = None,
+        status_code: int | None = None,
+        profile_hint: Profile | None = None,
+    ) -> Observation:
+        return Observation(
+            run=run,
+            source=Source(self.file, entry),
+            sequence=self.next_sequence(),
+            request=request,
+            event=event,
+            status_code=status_code,
+            profile_hint=profile_hint,
+        )
+
+    def error(self, entry: str | None, message: str) -> ReadError:
+        return ReadError(Source(self.file, scrub(entry) if entry else None), one_line(message))

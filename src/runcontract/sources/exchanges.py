@@ -1,0 +1,184 @@
+"""One recorded HTTP exchange, whatever the recorder, and the run objects in its response.
+
+HAR and every cassette format are first turned into Exchanges; from there on the rules are the
+same for all: only run objects count (a run body, the runs of a list response, the `thread.run.*`
+events of a stream), whatever the request was; error bodies and other objects are passed over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import orjson
+
+from runcontract.model import JSON, Observation, Profile, ReadError, Request
+from runcontract.sources import sse
+from runcontract.sources.bodies import ParsedBody, RecordedBody, body_text
+from runcontract.sources.context import FileContext, Unreadable, join_entry
+from runcontract.sources.headers import Headers, first, profile_hint
+from runcontract.sources.limits import Limits
+from runcontract.sources.secrets import scrub
+
+_JSON_START = re.compile(r"\s*[\[{]")
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    entry: str  # "interaction 3", "entry 12"
+    method: str | None
+    url: str | None
+    request_headers: Headers
+    request_body: RecordedBody
+    status_code: int | None
+    response_headers: Headers
+    response_body: RecordedBody
+
+    @classmethod
+    def standalone_stream(cls, data: bytes) -> Exchange:
+        """An event stream saved on its own: a response without its request."""
+        stream_type = (("content-type", "text/event-stream"),)
+        return cls("", None, None, (), None, None, stream_type, data)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What the observations of one exchange share."""
+
+    request: Request | None
+    status_code: int | None
+    profile_hint: Profile | None
+
+
+def observations(exchange: Exchange, ctx: FileContext) -> Iterator[Observation | ReadError]:
+    found = _Found(
+        _request(exchange, ctx.limits),
+        exchange.status_code,
+        profile_hint(exchange.request_headers),
+    )
+    body = exchange.response_body
+    if isinstance(body, ParsedBody):
+        yield from _runs_in_json(body.value, exchange.entry, found, ctx)
+        return
+    if body is None:
+        return
+    headers = exchange.response_headers
+    try:
+        text = body_text(body, first(headers, "content-encoding").lower(), ctx.limits)
+    except Unreadable as exc:
+        yield ctx.error(exchange.entry, f"response body: {exc}")
+        return
+    if not text:
+        return
+    if "text/event-stream" in first(headers, "content-type").lower() or sse.looks_like_sse(text):
+        yield from _runs_in_stream(text, exchange.entry, found, ctx)
+    elif _JSON_START.match(text):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            yield ctx.error(exchange.entry, f"response body is not valid JSON ({exc})")
+            return
+        yield from _runs_in_json(value, exchange.entry, found, ctx)
+
+
+def _runs_in_json(
+    value: JSON, entry: str, found: _Found, ctx: FileContext
+) -> Iterator[Observation]:
+    if not isinstance(value, dict):
+        return
+    kind = value.get("object")
+    if kind == "thread.run":
+        yield _observation(value, entry, None, found, ctx)
+    elif kind == "list" and isinstance(value.get("data"), list):
+        for index, item in enumerate(value["data"]):
+            if isinstance(item, dict) and item.get("object") == "thread.run":
+                yield _observation(item, join_entry(entry, f"data[{index}]"), None, found, ctx)
+
+
+def _runs_in_stream(
+    text: str, entry: str, found: _Found, ctx: FileContext
+) -> Iterator[Observation | ReadError]:
+    for event in sse.events(text):
+        if event.name is not None and not sse.is_run_event(event.name):
+            continue
+        where = join_entry(entry, f"event {event.number}")
+        try:
+            run = orjson.loads(event.data)
+        except orjson.JSONDecodeError as exc:
+            if event.name is not None:  # an unnamed event with other data is not a run
+                yield ctx.error(where, f"data of {event.name} is not valid JSON ({exc})")
+            continue
+        if event.name is None and not (isinstance(run, dict) and run.get("object") == "thread.run"):
+            continue
+        if not isinstance(run, dict):
+            yield ctx.error(where, f"data of {event.name} is not a JSON object")
+            continue
+        # The event name claims a run; the object is kept even when it says otherwise, so the
+        # contract can judge it. Its status is its own: thread.run.completed may carry incomplete.
+        yield _observation(run, where, event.name, found, ctx)
+
+
+def _observation(
+    run: JSON, entry: str, event: str | None, found: _Found, ctx: FileContext
+) -> Observation:
+    return ctx.observation(
+        run,
+        entry,
+        request=found.request,
+        event=event,
+        status_code=found.status_code,
+        profile_hint=found.profile_hint,
+    )
+
+
+def _request(exchange: Exchange, limits: Limits) -> Request | None:
+    if exchange.method is None and exchange.url is None:
+        return None
+    return Request(
+        method=(exchange.method or "").upper(),
+        path=_path_of(exchange.url or ""),
+        body=_request_body(exchange, limits),
+        headers=exchange.request_headers,
+    )
+
+
+def _path_of(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # a malformed host such as "http://[::1"
+        return url.partition("?")[0]
+
+
+def _request_body(exchange: Exchange, limits: Limits) -> JSON:
+    body = exchange.request_body
+    if isinstance(body, ParsedBody):
+        return _scrubbed(body.value)
+    if body is None:
+        return None
+    encoding = first(exchange.request_headers, "content-encoding").lower()
+    try:
+        text = body_text(body, encoding, limits)
+    except Unreadable:
+        return None  # the request only gives context; an unreadable one is left out
+    if not text or not _JSON_START.match(text):
+        return None
+    try:
+        return orjson.loads(scrub(text))
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _scrubbed(value: JSON) -> JSON:
+    if isinstance(value, str):
+        return scrub(value)
+    if not isinstance(value, dict | list):
+        return value
+    try:
+        text = orjson.dumps(value)
+    except TypeError:
+        return None
+    if b"sk-" not in text:
+        return value
+    return orjson.loads(scrub(text.decode()))

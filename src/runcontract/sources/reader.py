@@ -1,0 +1,162 @@
+"""`read_paths`: every input the user named, as one ordered stream of observations and errors.
+
+Nothing raised while reading an input escapes: a failure becomes a ReadError for that file (or
+that entry of it) and the next input is read. Each file ends with a FileDone, so the caller can
+count files, including those that could not be read at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from runcontract.model import Observation, ReadError
+from runcontract.sources import jsonfile, jsonl, yamlfile
+from runcontract.sources.context import FileContext, Unreadable
+from runcontract.sources.documents import observations_in_document
+from runcontract.sources.exchanges import Exchange, observations
+from runcontract.sources.limits import DEFAULT_LIMITS, Limits
+from runcontract.sources.paths import FoundFile, expand
+from runcontract.sources.sniff import SNIFF_BYTES, Format, sniff
+from runcontract.sources.streams import GZIP_MAGIC, chunks_of, gunzip, peek, read_capped
+
+STDIN_LABEL = "<stdin>"
+STDIN_PATH = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class FileDone:
+    """One input file is finished: how many observations and read errors it gave."""
+
+    file: str
+    observations: int
+    errors: int
+
+
+Item = Observation | ReadError | FileDone
+Opener = Callable[[], contextlib.AbstractContextManager[BinaryIO]]
+
+
+def read_paths(
+    paths: Sequence[str], *, stdin: BinaryIO | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Item]:
+    """Observations of run objects in `paths` (files, folders, "-" for stdin), in recorded order.
+
+    `sequence` counts from 0 across all paths. Each file's items end with its FileDone.
+    """
+    next_sequence = itertools.count().__next__
+    if isinstance(paths, str):  # a str is a Sequence[str] too; one path was meant
+        paths = [paths]
+    for given in paths:
+        if given == STDIN_PATH:
+            yield from _read_one(STDIN_LABEL, "", _stdin_opener(stdin), limits, next_sequence)
+            continue
+        try:
+            for found in expand(given):
+                if isinstance(found, FoundFile):
+                    opener = _file_opener(found.path)
+                    yield from _read_one(found.label, found.path, opener, limits, next_sequence)
+                else:
+                    yield FileContext(found.label, limits, next_sequence).error(None, found.message)
+                    yield FileDone(found.label, 0, 1)
+        except Exception as exc:  # noqa: BLE001 - listing a folder must not crash the caller
+            problem = _os_problem(exc) if isinstance(exc, OSError) else f"cannot list ({exc})"
+            yield FileContext(given, limits, next_sequence).error(None, problem)
+            yield FileDone(given, 0, 1)
+
+
+def _read_one(
+    label: str,
+    path: str,
+    opener: Opener,
+    limits: Limits,
+    next_sequence: Callable[[], int],
+) -> Iterator[Item]:
+    ctx = FileContext(label, limits, next_sequence)
+    found = failed = 0
+    try:
+        with opener() as stream:
+            for item in _read_stream(stream, path, ctx):
+                if isinstance(item, Observation):
+                    found += 1
+                else:
+                    failed += 1
+                yield item
+    except Unreadable as exc:
+        failed += 1
+        yield ctx.error(None, str(exc))
+    except OSError as exc:
+        failed += 1
+        yield ctx.error(None, _os_problem(exc))
+    except Exception as exc:  # noqa: BLE001 - no input may crash the caller; the error says why
+        failed += 1
+        yield ctx.error(None, f"could not be read ({type(exc).__name__}: {exc})")
+    yield FileDone(label, found, failed)
+
+
+def _read_stream(
+    stream: BinaryIO, path: str, ctx: FileContext
+) -> Iterator[Observation | ReadError]:
+    head, chunks = peek(chunks_of(stream), SNIFF_BYTES)
+    if head.startswith(GZIP_MAGIC):
+        head, chunks = peek(gunzip(chunks, ctx.limits), SNIFF_BYTES)
+    fmt = sniff(head, path.lower().removesuffix(".gz"))
+    if fmt is Format.JSONL:
+        yield from jsonl.read_lines(chunks, ctx)
+        return
+    data = read_capped(chunks, ctx.limits.max_file_bytes, "file")
+    if fmt is Format.SSE:
+        yield from observations(Exchange.standalone_stream(data), ctx)
+        return
+    value, from_yaml = _parse(data, fmt, ctx)
+    yield from observations_in_document(value, ctx, from_yaml=from_yaml)
+
+
+def _parse(data: bytes, fmt: Format, ctx: FileContext) -> tuple[object, bool]:
+    """The parsed document and whether it came from YAML.
+
+    JSON is tried first wherever it may be (it is much faster, and YAML would read it too);
+    when both fail, the problem reported is the one of the format the file claims to be.
+    """
+    if fmt is Format.JSON:
+        return jsonfile.parse(data), False
+    if fmt is Format.YAML and not jsonfile.starts_like_json(data):
+        return yamlfile.load(data, ctx.limits), True
+    try:
+        return jsonfile.parse(data), False
+    except Unreadable as not_json:
+        try:
+            return yamlfile.load(data, ctx.limits), True
+        except Unreadable:
+            if fmt is Format.YAML:
+                raise
+            raise not_json from None
+
+
+def _file_opener(path: str) -> Opener:
+    return lambda: Path(path).open("rb")
+
+
+def _stdin_opener(stdin: BinaryIO | None) -> Opener:
+    def opener() -> contextlib.AbstractContextManager[BinaryIO]:
+        stream = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise Unreadable("no standard input to read")
+        return contextlib.nullcontext(stream)  # the caller owns stdin and closes it
+
+    return opener
+
+
+def _os_problem(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or folder"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot read ({exc.strerror or exc})"

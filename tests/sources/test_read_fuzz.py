@@ -1,0 +1,165 @@
+"""Whatever the bytes, read_paths yields, never raises, and closes every file with a FileDone."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runcontract.model import Observation, ReadError
+from runcontract.sources import FileDone, Limits
+
+from .helpers import CASSETTES, read_all
+
+NAMES = ["in.json", "in.jsonl", "in.ndjson", "in.yaml", "in.yml", "in.har", "in.json.gz", "in"]
+# Small limits, so that the limit paths are reached by small examples too.
+LIMITS = Limits(
+    max_file_bytes=64 * 1024,
+    max_body_bytes=16 * 1024,
+    max_line_bytes=4 * 1024,
+    gzip_ratio_floor=1024,
+    max_yaml_depth=20,
+    max_yaml_alias_nodes=200,
+)
+INTERESTING_KEYS = [
+    "object", "data", "status", "log", "entries", "request", "response", "content", "text",
+    "encoding", "interactions", "http_interactions", "Entries", "ResponseBody", "body",
+    "string", "base64_string", "headers", "status_code", "code", "uri", "method",
+]  # fmt: skip
+INTERESTING_TEXT = [
+    "thread.run", "list", "base64", "text/event-stream", "event: thread.run.created\ndata: {}\n\n",
+    "H4sIAAAAAAAA/w==", '{"object": "thread.run"}', "assistants=v2", "sk-abcdefghijklmnop",
+]  # fmt: skip
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(INTERESTING_TEXT)
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(INTERESTING_KEYS) | st.text(max_size=8), children, max_size=6
+        )
+    ),
+    max_leaves=40,
+)
+
+
+def cassette_prefixes() -> list[bytes]:
+    if not CASSETTES.is_dir():
+        return [b"interactions:\n- request: {}\n"]
+    return [path.read_bytes()[:6000] for path in sorted(CASSETTES.glob("*/*")) if path.is_file()]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+def check(folder: Path, name: str, content: bytes) -> None:
+    path = folder / name
+    path.write_bytes(content)
+    reading = read_all([path], limits=LIMITS)
+
+    assert isinstance(reading.items[-1], FileDone)
+    assert len(reading.done) == 1
+    done = reading.done[0]
+    assert done.file == str(path)
+    assert (done.observations, done.errors) == (len(reading.observations), len(reading.errors))
+    for error in reading.errors:
+        assert isinstance(error, ReadError)
+        assert "\n" not in error.message
+        assert len(error.message) <= 300
+    sequences = [item.sequence for item in reading.items if isinstance(item, Observation)]
+    assert sequences == sorted(sequences)
+
+
+fuzz = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@fuzz
+@given(name=st.sampled_from(NAMES), content=st.binary(max_size=3000), zipped=st.booleans())
+def test_arbitrary_bytes(folder: Path, name: str, content: bytes, zipped: bool) -> None:
+    check(folder, name, gzip.compress(content) if zipped else content)
+
+
+@fuzz
+@given(name=st.sampled_from(NAMES), text=st.text(max_size=2000))
+def test_arbitrary_text(folder: Path, name: str, text: str) -> None:
+    check(folder, name, text.encode("utf-8", "surrogatepass"))
+
+
+@fuzz
+@given(value=json_values, as_lines=st.booleans())
+def test_arbitrary_json_values(folder: Path, value: object, as_lines: bool) -> None:
+    if as_lines:
+        values = value if isinstance(value, list) else [value]
+        content = "".join(json.dumps(item) + "\n" for item in values)
+        check(folder, "in.jsonl", content.encode())
+    else:
+        check(folder, "in.json", json.dumps(value).encode())
+
+
+@fuzz
+@given(value=json_values)
+def test_arbitrary_yaml_values(folder: Path, value: object) -> None:
+    check(folder, "in.yaml", yaml.safe_dump(value).encode())
+
+
+@fuzz
+@given(
+    shape=st.sampled_from(["har", "vcr", "session"]),
+    slots=st.lists(json_values, min_size=8, max_size=8),
+    as_yaml=st.booleans(),
+)
+def test_recordings_with_arbitrary_parts(
+    folder: Path, shape: str, slots: list[object], as_yaml: bool
+) -> None:
+    method, url, headers, body, status, content, text, encoding = slots
+    document: object
+    if shape == "har":
+        response = {"status": status, "headers": headers, "content": content}
+        if isinstance(content, dict):
+            response["content"] = dict(content, text=text, encoding=encoding)
+        request = {"method": method, "url": url, "headers": headers, "postData": body}
+        document = {"log": {"entries": [{"request": request, "response": response}, text]}}
+    elif shape == "vcr":
+        response = {"status": status, "headers": headers, "body": {"string": text}}
+        request = {"method": method, "uri": url, "headers": headers, "body": body}
+        document = {"http_interactions": [{"request": request, "response": response}, content]}
+    else:
+        entry = {
+            "RequestUri": url,
+            "RequestMethod": method,
+            "RequestHeaders": headers,
+            "RequestBody": body,
+            "StatusCode": status,
+            "ResponseHeaders": headers,
+            "ResponseBody": content,
+        }
+        document = {"Entries": [entry, text]}
+    if as_yaml:
+        check(folder, "in.yaml", yaml.safe_dump(document).encode())
+    else:
+        check(folder, "in.json", json.dumps(document).encode())
+
+
+@fuzz
+@given(
+    prefix=st.sampled_from(cassette_prefixes()),
+    cut=st.integers(min_value=0, max_value=6000),
+    noise=st.binary(max_size=20),
+)
+def test_damaged_real_cassettes(folder: Path, prefix: bytes, cut: int, noise: bytes) -> None:
+    check(folder, "in.yaml", prefix[:cut] + noise + prefix[cut:])
