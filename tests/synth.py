@@ -13,12 +13,37 @@ from typing import Any
 
 PROFILES = ("seed", "v1", "v2")
 STATUSES = {
-    "seed": ("queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
-             "completed", "expired"),
-    "v1": ("queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
-           "completed", "expired"),
-    "v2": ("queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
-           "completed", "incomplete", "expired"),
+    "seed": (
+        "queued",
+        "in_progress",
+        "requires_action",
+        "cancelling",
+        "cancelled",
+        "failed",
+        "completed",
+        "expired",
+    ),
+    "v1": (
+        "queued",
+        "in_progress",
+        "requires_action",
+        "cancelling",
+        "cancelled",
+        "failed",
+        "completed",
+        "expired",
+    ),
+    "v2": (
+        "queued",
+        "in_progress",
+        "requires_action",
+        "cancelling",
+        "cancelled",
+        "failed",
+        "completed",
+        "incomplete",
+        "expired",
+    ),
 }
 LIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 STARTED = frozenset({"in_progress", "requires_action", "completed", "incomplete", "cancelling"})
@@ -45,7 +70,9 @@ def _function(rng: random.Random, name: str) -> dict[str, Any]:
 
 
 def _tools(rng: random.Random, profile: str) -> list[dict[str, Any]]:
-    names = rng.sample(["get_weather", "lookup-order", "search_docs", "sql_tool", "f"], rng.randint(0, 3))
+    names = rng.sample(
+        ["get_weather", "lookup-order", "search_docs", "sql_tool", "f"], rng.randint(0, 3)
+    )
     tools: list[dict[str, Any]] = [_function(rng, name) for name in names]
     if rng.random() < 0.3:
         tools.append({"type": "code_interpreter"})
@@ -55,7 +82,9 @@ def _tools(rng: random.Random, profile: str) -> list[dict[str, Any]]:
     return tools
 
 
-def build_run(rng: random.Random, profile: str | None = None, status: str | None = None) -> dict[str, Any]:
+def build_run(
+    rng: random.Random, profile: str | None = None, status: str | None = None
+) -> dict[str, Any]:
     """A run object that keeps the whole contract of its profile."""
     profile = profile or rng.choice(PROFILES)
     status = status or rng.choice(STATUSES[profile])
@@ -65,9 +94,12 @@ def build_run(rng: random.Random, profile: str | None = None, status: str | None
         tools.append(_function(rng, "get_weather"))
         functions.append("get_weather")
     created = rng.randint(1_699_000_000, 1_790_000_000)
-    started = created + rng.randint(0, 5) if status in STARTED or (
-        status in ("failed", "cancelled", "expired") and rng.random() < 0.7
-    ) else None
+    started = (
+        created + rng.randint(0, 5)
+        if status in STARTED
+        or (status in ("failed", "cancelled", "expired") and rng.random() < 0.7)
+        else None
+    )
     end = (started or created) + rng.randint(0, 120)
     run: dict[str, Any] = {
         "id": _id(rng, "run_"),
@@ -133,7 +165,9 @@ def build_run(rng: random.Random, profile: str | None = None, status: str | None
             max_prompt_tokens=rng.choice([None, 256, 4096]),
             max_completion_tokens=rng.choice([None, 256, 1000]),
             truncation_strategy={"type": "auto", "last_messages": None},
-            tool_choice=rng.choice(["auto", "none", "required"] if profile == "v2" else ["auto", "none"]),
+            tool_choice=rng.choice(
+                ["auto", "none", "required"] if profile == "v2" else ["auto", "none"]
+            ),
             response_format=rng.choice(["auto", {"type": "text"}, {"type": "json_object"}]),
         )
     if profile == "v2":
