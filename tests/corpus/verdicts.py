@@ -42,12 +42,16 @@ def inputs() -> Iterator[tuple[str, Path]]:
             yield f"cassettes/{path.parent.name}/{path.name}", path
 
 
+class CorpusReadError(Exception):
+    """A file of the test data could not be read: the readers broke, not the API."""
+
+
 def judge(path: Path, engine: Engine) -> list[ObjectResult]:
     tracker = engine.lifecycle_tracker()
     results = []
     for item in read_paths([str(path)]):
         if isinstance(item, ReadError):
-            raise AssertionError(f"{item.source}: {item.message}")
+            raise CorpusReadError(f"{item.source}: {item.message}")
         if isinstance(item, Observation):
             result = engine.judge(item)
             if tracker is not None:
