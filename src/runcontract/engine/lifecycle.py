@@ -126,52 +126,57 @@ class LifecycleTracker:
 
     def observe(self, observation: Observation, result: ObjectResult) -> None:
         run = observation.run
-        if not isinstance(run, dict) or result.run_id is None or result.profile is None:
+        run_id = result.run_id
+        if run_id is None or result.profile is None or not isinstance(run, dict):
             return
-        profile = result.profile
-        out = result.violations
-        before = self._runs.pop(result.run_id, None)
+        runs = self._runs
+        before = runs.pop(run_id, None)
         submitted = _submitted_ids(observation) if observation.request is not None else None
-        now = _Now(observation, run, profile, submitted, out)
-        if observation.event:
-            self._stream_event(now)
-        if before is not None:
-            self._compare(before, now)
+        if before is not None or observation.event:
+            now = _Now(observation, run, result.profile, submitted, result.violations)
+            if observation.event:
+                self._stream_event(now)
+            if before is not None:
+                self._compare(before, now)
         # (a submission whose run was not seen before has nothing to be compared with)
-        self._runs[result.run_id] = self._snapshot(before, observation, run, submitted)
-        if len(self._runs) > self.window:
-            self._runs.popitem(last=False)
+        runs[run_id] = self._snapshot(before, observation.source, run, submitted)
+        if len(runs) > self.window:
+            runs.popitem(last=False)
             self.forgotten += 1
 
+    @staticmethod
     def _snapshot(
-        self,
         before: _Snapshot | None,
-        observation: Observation,
+        source: Source,
         run: dict[str, Any],
         submitted: frozenset[str] | None,
     ) -> _Snapshot:
-        # Direct lookups, not loops: this runs once per observation and is on the hot path.
+        # Once per observation, so one lookup per field and no helper calls.
         get = run.get
-        status = _status(run)
-        started = integer(run, "started_at")
+        status = get("status")
+        if status.__class__ is not str:
+            status = None
+        started = get("started_at")
+        if started.__class__ is not int:
+            started = None
+        expires = get("expires_at")
+        ended: tuple[Any, ...] = (get("completed_at"), get("failed_at"), get("cancelled_at"))
+        if ended != (None, None, None):
+            ended = tuple(v if v.__class__ is int else None for v in ended)
         resumed = before is not None and (
             _leaves_requires_action(before, run)
             or (before.resumed and started == before.started_at)
         )
         return _Snapshot(
-            source=observation.source,
-            status=status,
-            fixed=(get("object"), get("created_at"), get("thread_id"), get("assistant_id")),
-            started_at=started,
-            expires_at=integer(run, "expires_at"),
-            ended=(
-                integer(run, "completed_at"),
-                integer(run, "failed_at"),
-                integer(run, "cancelled_at"),
-            ),
-            usage=get("usage"),
-            call_ids=_call_ids(run) if status == "requires_action" else None,
-            resumed=resumed or submitted is not None,
+            source,
+            status,
+            (get("object"), get("created_at"), get("thread_id"), get("assistant_id")),
+            started,
+            expires if expires.__class__ is int else None,
+            ended,
+            get("usage"),
+            _call_ids(run) if status == "requires_action" else None,
+            resumed or submitted is not None,
         )
 
     def _add(
