@@ -1,0 +1,97 @@
+"""Fixtures: the reference server in-process (ManualClock) and over real HTTP (uvicorn)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from starlette.testclient import TestClient
+
+from runcontract.engine import Engine
+from runcontract.model import Profile
+from runcontract.server import ManualClock, create_app
+from tests.server.conformance import real_keys, schema_errors
+from tests.server.recording import STEP_SECONDS, Api, Recorder
+
+LIVE_STEP_SECONDS = 0.05
+
+
+@dataclass
+class Harness:
+    """An in-process server with its clock, its recorder and clients of both profiles."""
+
+    clock: ManualClock
+    recorder: Recorder
+    client: TestClient
+    v2: Api
+    v1: Api
+    step: float = STEP_SECONDS
+
+    def tick(self, steps: int = 1) -> None:
+        self.clock.advance(self.step * steps)
+
+
+def assert_honest(recorder: Recorder) -> None:
+    """Every run, run list and error the server sent has its real shape and breaks no rule."""
+    engine = Engine(lifecycle=False)
+    for exchange in recorder.exchanges:
+        profile = exchange.profile or Profile.V2
+        for _, payload in exchange.payloads():
+            if not isinstance(payload, dict):
+                continue
+            if payload.get("object") == "thread.run":
+                assert tuple(payload) == real_keys(profile)
+                assert schema_errors(payload, profile) == []
+                assert engine.check_run(payload, profile=profile) == []
+            elif "error" in payload:
+                assert schema_errors(payload, profile, "ErrorResponse") == []
+            elif payload.get("object") == "list" and exchange.path.endswith("/runs"):
+                for run in payload["data"]:
+                    assert tuple(run) == real_keys(profile)
+                    assert engine.check_run(run, profile=profile) == []
+                if payload["data"]:  # the schema wants string cursors; the real API sends null
+                    assert schema_errors(payload, profile, "ListRunsResponse") == []
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    """The server in-process; afterwards, everything it sent is checked by assert_honest."""
+    clock = ManualClock()
+    recorder = Recorder(create_app(clock=clock, step_seconds=STEP_SECONDS))
+    with TestClient(recorder) as client:
+        yield Harness(clock, recorder, client, Api(client, "v2"), Api(client, "v1"))
+    assert_honest(recorder)
+
+
+@dataclass
+class LiveServer:
+    base_url: str  # http://127.0.0.1:PORT/v1
+    recorder: Recorder
+
+
+@pytest.fixture
+def live_server() -> Iterator[LiveServer]:
+    """The honest server under uvicorn on 127.0.0.1, a free port, in a background thread."""
+    recorder = Recorder(create_app(step_seconds=LIVE_STEP_SECONDS))
+    config = uvicorn.Config(
+        recorder, host="127.0.0.1", port=0, log_level="warning", lifespan="off", loop="asyncio"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="reference-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the reference server did not start within 10 s")
+        time.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}/v1", recorder)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the reference server did not stop within 10 s"

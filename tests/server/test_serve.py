@@ -1,0 +1,187 @@
+"""`runcontract serve` (as `python -m runcontract.server`): start, answer, stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from runcontract.cli import run as runcontract
+from runcontract.server import CATALOGUE
+from runcontract.server.cli import add_serve_parser, configure_serve_parser, run_serve
+
+pytestmark = pytest.mark.timeout(30)
+LISTENING = "runcontract reference server listening on "
+HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v2"}
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    return configure_serve_parser(argparse.ArgumentParser()).parse_args(argv)
+
+
+@contextmanager
+def serving(*argv: str) -> Iterator[tuple[subprocess.Popen[str], str, float]]:
+    """The server as a subprocess; yields it, its listening line and how long it took."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runcontract.server", "--port", "0", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        elapsed = time.monotonic() - started
+        assert line.startswith(LISTENING), line + (process.stderr.read() if process.stderr else "")
+        yield process, line, elapsed
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    return process.returncode, out, err
+
+
+@pytest.mark.slow
+def test_serve_starts_in_under_a_second_answers_and_stops_on_ctrl_c() -> None:
+    with serving("--step-seconds", "0.05") as (process, line, elapsed):
+        url = line[len(LISTENING) :].strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert url.endswith("/v1")
+        assert elapsed < 1.0, f"took {elapsed:.2f} s to listen"
+        response = httpx.post(f"{url}/assistants", headers=HEADERS, json={"model": "gpt-4o"})
+        assert response.status_code == 200
+        assert response.json()["id"].startswith("asst_")
+        code, out, err = stop(process)
+    assert code == 0
+    assert "Traceback" not in out + err
+    assert out.strip().endswith("runcontract reference server stopped")
+
+
+@pytest.mark.slow
+def test_serve_with_a_fault() -> None:
+    with serving("--fault", "server-error-on-unknown-id", "--api-key", "sk-test") as (
+        process,
+        line,
+        _,
+    ):
+        assert line.endswith(" with faults: server-error-on-unknown-id\n")
+        url = line[len(LISTENING) :].split()[0]
+        response = httpx.get(f"{url}/threads/thread_nope/runs", headers=HEADERS)
+        assert response.status_code == 500
+        assert response.json()["error"]["type"] == "server_error"
+        other = {**HEADERS, "Authorization": "Bearer sk-other"}
+        assert httpx.get(f"{url}/threads/thread_nope/runs", headers=other).status_code == 401
+        code, out, err = stop(process)
+    assert code == 0
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.slow
+def test_serve_on_a_busy_port_fails_cleanly() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = subprocess.run(
+            [sys.executable, "-m", "runcontract.server", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"could not listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_list_faults_prints_one_per_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "runcontract.server", "--list-faults"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(CATALOGUE)
+    for line, (name, fault) in zip(lines, CATALOGUE.items(), strict=True):
+        shown_name, rule, description = line.split(maxsplit=2)
+        assert (shown_name, rule, description) == (name, fault.rule, fault.description)
+
+
+def test_an_unknown_fault_exits_2_naming_the_valid_ones() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "runcontract.server", "--fault", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "unknown fault 'nope'" in result.stderr
+    assert all(name in result.stderr for name in CATALOGUE)
+    assert "Traceback" not in result.stderr
+
+
+def test_run_serve_takes_its_streams() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert run_serve(parse("--list-faults"), out, err) == 0
+    assert len(out.getvalue().splitlines()) == len(CATALOGUE)
+    out, err = io.StringIO(), io.StringIO()
+    assert run_serve(parse("--fault", "bad-id-prefix", "--fault", "nope"), out, err) == 2
+    assert "'nope'" in err.getvalue()
+    assert out.getvalue() == ""
+    assert run_serve(parse("--step-seconds", "-1"), out, err) == 2
+
+
+def test_the_serve_subcommand_parses_its_options() -> None:
+    parser = argparse.ArgumentParser(prog="runcontract")
+    add_serve_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        [
+            "serve",
+            "--port",
+            "0",
+            "--host",
+            "::1",
+            "--step-seconds",
+            "0.1",
+            "--fault",
+            "a",
+            "--fault",
+            "b",
+        ]
+    )
+    assert (args.command, args.port, args.host, args.step_seconds) == ("serve", 0, "::1", 0.1)
+    assert args.faults == ["a", "b"]
+    defaults = parser.parse_args(["serve"])
+    assert (defaults.host, defaults.port, defaults.step_seconds, defaults.faults) == (
+        "127.0.0.1",
+        8000,
+        0.5,
+        [],
+    )
+
+
+def test_serve_is_a_runcontract_command() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert runcontract(["serve", "--list-faults"], out, err) == 0
+    assert len(out.getvalue().splitlines()) == len(CATALOGUE)
+    assert runcontract(["serve", "--fault", "nope"], out, err) == 2
+    assert "unknown fault 'nope'" in err.getvalue()
