@@ -252,3 +252,31 @@ def test_no_lifecycle_turns_the_rules_off() -> None:
     broken = _later(walk, lambda run: run.__setitem__("thread_id", "thread_other"))
     assert violations(observe(broken, engine=Engine(lifecycle=False))) == []
     assert violations(observe(broken)) != []
+
+
+def test_a_streamed_answer_to_a_submission_counts_as_one_submission() -> None:
+    """Every run event of a streamed submit_tool_outputs answer carries the same request."""
+    walk = build_lifecycle(random.Random(4), "v2", "tools")
+    answer = next(i for i, r in enumerate(walk) if i and walk[i - 1]["status"] == "requires_action")
+    calls = walk[answer - 1]["required_action"]["submit_tool_outputs"]["tool_calls"]
+    request = _submit_request(walk[answer], [call["id"] for call in calls])
+    observations = []
+    for index, run in enumerate(walk):
+        streamed = index >= answer
+        entry = f"interaction 2, event {index}" if streamed else f"interaction 1, event {index}"
+        observations.append(
+            Observation(
+                run,
+                Source("stream.yaml", entry),
+                index,
+                request=request if streamed else None,
+                event=f"thread.run.{run['status']}",
+            )
+        )
+    assert violations(list(ENGINE.judge_all(observations))) == []
+    # a second, separate exchange answering again is a submission to a run not asking
+    again = Observation(
+        walk[-1], Source("stream.yaml", "interaction 3, event 1"), len(walk), request=request
+    )
+    results = list(ENGINE.judge_all([*observations, again]))
+    assert [v.rule for v in violations(results)] == ["L008"]

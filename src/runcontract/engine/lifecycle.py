@@ -50,6 +50,7 @@ class _Snapshot:
     usage: JSON
     call_ids: frozenset[str] | None  # required tool call ids, when the run requires action
     resumed: bool  # tool outputs were submitted since started_at was last stamped
+    exchange: tuple[str, str] | None  # the submission this observation answered, if any
 
 
 @dataclass(slots=True)
@@ -76,6 +77,15 @@ def _call_ids(run: dict[str, Any]) -> frozenset[str] | None:
         for call in calls
         if isinstance(call, dict) and isinstance(call.get("id"), str)
     )
+
+
+def _exchange(source: Source) -> tuple[str, str]:
+    """Which request and response an observation belongs to: its file and interaction.
+
+    The run events of one streamed answer ("interaction 4, event 2", "..., event 7") share it.
+    """
+    entry = source.entry or ""
+    return source.file, entry.split(", event ", 1)[0]
 
 
 def _submitted_ids(observation: Observation) -> frozenset[str] | None:
@@ -132,6 +142,9 @@ class LifecycleTracker:
         runs = self._runs
         before = runs.pop(run_id, None)
         submitted = _submitted_ids(observation) if observation.request is not None else None
+        exchange = _exchange(observation.source) if submitted is not None else None
+        if before is not None and exchange is not None and exchange == before.exchange:
+            submitted = None  # a later event of the same streamed answer: answered once already
         if before is not None or observation.event:
             now = _Now(observation, run, result.profile, submitted, result.violations)
             if observation.event:
@@ -139,7 +152,7 @@ class LifecycleTracker:
             if before is not None:
                 self._compare(before, now)
         # (a submission whose run was not seen before has nothing to be compared with)
-        runs[run_id] = self._snapshot(before, observation.source, run, submitted)
+        runs[run_id] = self._snapshot(before, observation.source, run, submitted, exchange)
         if len(runs) > self.window:
             runs.popitem(last=False)
             self.forgotten += 1
@@ -150,6 +163,7 @@ class LifecycleTracker:
         source: Source,
         run: dict[str, Any],
         submitted: frozenset[str] | None,
+        exchange: tuple[str, str] | None,
     ) -> _Snapshot:
         # Once per observation, so one lookup per field and no helper calls.
         get = run.get
@@ -177,6 +191,7 @@ class LifecycleTracker:
             get("usage"),
             _call_ids(run) if status == "requires_action" else None,
             resumed or submitted is not None,
+            exchange or (before.exchange if before is not None else None),
         )
 
     def _add(
