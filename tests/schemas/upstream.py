@@ -4,12 +4,12 @@ The upstream OpenAPI documents are read from ``../shared/reference`` and their c
 are turned into JSON Schema 2020-12 here, independently of the hand-written files in
 ``schemas/<profile>/``: the differential test then checks that both accept the same instances.
 
-The conversion only knows what these three documents use. OpenAPI 3.0 ``nullable: true`` becomes
-``null`` in ``type`` (and in ``enum``); next to a ``$ref``, or as an ``allOf`` member
-``{nullable: true}``, it becomes ``anyOf: [<the rest>, {"type": "null"}]``; ``#/components/schemas/``
-references point into ``$defs``; ``x-*``, ``example``, ``format: unixtime`` and annotations are
-dropped. Anything else it has not been taught raises, so a new upstream construct cannot slip
-through unconverted.
+The conversion only knows what these three documents use. OpenAPI 3.0 ``nullable: true``
+becomes ``null`` in ``type`` (and in ``enum``); next to a ``$ref``, or as an ``allOf`` member
+``{nullable: true}``, it becomes ``anyOf: [<the rest>, {"type": "null"}]``; references to
+``#/components/schemas/`` point into ``$defs``; ``x-*``, ``example``, ``format: unixtime`` and
+annotations are dropped. Anything it has not been taught raises, so that a new upstream construct
+cannot slip through unconverted.
 """
 
 from __future__ import annotations
@@ -103,7 +103,10 @@ class UnsupportedSchemaError(ValueError):
 
 @functools.cache
 def openapi_document(profile: str) -> dict[str, JSON]:
-    with (REFERENCE / DOCUMENTS[profile]).open(encoding="utf-8") as handle:
+    path = REFERENCE / DOCUMENTS[profile]
+    if not path.is_file():
+        raise FileNotFoundError(f"upstream document not found at {path}: tests need ../shared")
+    with path.open(encoding="utf-8") as handle:
         document: dict[str, JSON] = yaml.safe_load(handle)
     return document
 
@@ -139,34 +142,38 @@ def _component_refs(node: JSON) -> list[str]:
 
 
 def convert(node: JSON) -> JSON:
-    """Turn one OpenAPI schema object (3.0 or 3.1 as upstream writes it) into JSON Schema 2020-12."""
+    """Turn one OpenAPI schema object (3.0 or 3.1, as upstream writes them) into 2020-12."""
     if not isinstance(node, dict):
         raise UnsupportedSchemaError(f"expected a schema object, got {node!r}")
     out: dict[str, JSON] = {}
     for key, value in node.items():
         if key.startswith("x-") or key in _DROPPED_KEYS:
             continue
-        if key == "$ref":
-            prefix = "#/components/schemas/"
-            if not value.startswith(prefix):
-                raise UnsupportedSchemaError(f"$ref outside components/schemas: {value!r}")
-            out[key] = "#/$defs/" + value.removeprefix(prefix)
-        elif key == "format":
+        if key == "format":
             if value != "unixtime":
                 raise UnsupportedSchemaError(f"format {value!r}")
-        elif key in _SCHEMA_MAP_KEYS:
-            out[key] = {name: convert(sub) for name, sub in value.items()}
-        elif key == "allOf":
-            out[key] = [{} if _is_null_marker(sub) else convert(sub) for sub in value]
-        elif key in _SCHEMA_LIST_KEYS:
-            out[key] = [convert(sub) for sub in value]
-        elif key in _SCHEMA_KEYS:
-            out[key] = value if isinstance(value, bool) else convert(value)
-        elif key in _DATA_KEYS:
-            out[key] = copy.deepcopy(value)
-        else:
-            raise UnsupportedSchemaError(f"keyword {key!r}")
+            continue
+        out[key] = _convert_keyword(key, value)
     return _apply_nullable(node, out)
+
+
+def _convert_keyword(key: str, value: JSON) -> JSON:
+    if key == "$ref":
+        prefix = "#/components/schemas/"
+        if not value.startswith(prefix):
+            raise UnsupportedSchemaError(f"$ref outside components/schemas: {value!r}")
+        return "#/$defs/" + value.removeprefix(prefix)
+    if key in _SCHEMA_MAP_KEYS:
+        return {name: convert(sub) for name, sub in value.items()}
+    if key == "allOf":
+        return [{} if _is_null_marker(sub) else convert(sub) for sub in value]
+    if key in _SCHEMA_LIST_KEYS:
+        return [convert(sub) for sub in value]
+    if key in _SCHEMA_KEYS:
+        return value if isinstance(value, bool) else convert(value)
+    if key in _DATA_KEYS:
+        return copy.deepcopy(value)
+    raise UnsupportedSchemaError(f"keyword {key!r}")
 
 
 def _is_null_marker(node: JSON) -> bool:
@@ -247,7 +254,7 @@ def our_files(profile: str) -> dict[str, JSON]:
 
 def bundle(files: dict[str, JSON], root: str = "RunObject") -> dict[str, JSON]:
     """One schema document: `root` at the top, every other file under $defs by type name."""
-    document = copy.deepcopy(files[root])
+    document: dict[str, JSON] = copy.deepcopy(files[root])
     document["$defs"] = {name: copy.deepcopy(s) for name, s in files.items() if name != root}
     return document
 
@@ -285,7 +292,7 @@ def inline_ours(files: dict[str, JSON], name: str) -> JSON:
             raise UnsupportedSchemaError(f"unexpected $ref {ref!r}")
         return files[ref.removesuffix(".json")]
 
-    return inline_refs(files[name], resolve)
+    return copy.deepcopy(inline_refs(files[name], resolve))
 
 
 def inline_upstream(profile: str, name: str) -> JSON:
@@ -294,4 +301,4 @@ def inline_upstream(profile: str, name: str) -> JSON:
     def resolve(ref: str) -> JSON:
         return resolve_pointer(defs, ref.removeprefix("#/$defs/"))
 
-    return inline_refs(upstream_location(profile, name), resolve)
+    return copy.deepcopy(inline_refs(upstream_location(profile, name), resolve))
