@@ -28,12 +28,10 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from hypothesis_jsonschema import from_schema
 
 from tests.schemas import upstream
 from tests.schemas.upstream import JSON, PROFILES, UPSTREAM_LOCATION
-
-
-from hypothesis_jsonschema import from_schema  # noqa: E402  (needs the shim installed first)
 
 CASES = [(profile, name) for profile in PROFILES for name in sorted(UPSTREAM_LOCATION[profile])]
 CASE_IDS = [f"{profile}-{name}" for profile, name in CASES]
