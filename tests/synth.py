@@ -12,39 +12,17 @@ import string
 from typing import Any
 
 PROFILES = ("seed", "v1", "v2")
-STATUSES = {
-    "seed": (
-        "queued",
-        "in_progress",
-        "requires_action",
-        "cancelling",
-        "cancelled",
-        "failed",
-        "completed",
-        "expired",
-    ),
-    "v1": (
-        "queued",
-        "in_progress",
-        "requires_action",
-        "cancelling",
-        "cancelled",
-        "failed",
-        "completed",
-        "expired",
-    ),
-    "v2": (
-        "queued",
-        "in_progress",
-        "requires_action",
-        "cancelling",
-        "cancelled",
-        "failed",
-        "completed",
-        "incomplete",
-        "expired",
-    ),
-}
+V1_STATUSES = (
+    "queued",
+    "in_progress",
+    "requires_action",
+    "cancelling",
+    "cancelled",
+    "failed",
+    "completed",
+    "expired",
+)
+STATUSES = {"seed": V1_STATUSES, "v1": V1_STATUSES, "v2": (*V1_STATUSES, "incomplete")}
 LIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 STARTED = frozenset({"in_progress", "requires_action", "completed", "incomplete", "cancelling"})
 ALNUM = string.ascii_letters + string.digits

@@ -16,7 +16,7 @@ from runcontract.model import JSON, ReadError
 from runcontract.sources import headers
 from runcontract.sources.bodies import ParsedBody, RecordedBody, from_base64
 from runcontract.sources.context import FileContext, Unreadable, kind_of
-from runcontract.sources.exchanges import Exchange
+from runcontract.sources.exchanges import Exchange, each_exchange
 
 VCR_KEYS: Final = ("interactions", "http_interactions")
 SESSION_KEY: Final = "Entries"
@@ -26,16 +26,7 @@ _TEXT_TYPES: Final = ("json", "text/", "xml", "event-stream", "javascript", "url
 
 def vcr_exchanges(document: dict[str, JSON], ctx: FileContext) -> Iterator[Exchange | ReadError]:
     key = next(key for key in VCR_KEYS if key in document)
-    interactions = document[key]
-    if not isinstance(interactions, list):
-        yield ctx.error(None, f"{key} is {kind_of(interactions)}, not a list of interactions")
-        return
-    for number, interaction in enumerate(interactions, 1):
-        entry = f"interaction {number}"
-        try:
-            yield _vcr_exchange(interaction, entry)
-        except Unreadable as exc:
-            yield ctx.error(entry, str(exc))
+    yield from each_exchange(document[key], key, "interaction", _vcr_exchange, ctx)
 
 
 def _vcr_exchange(interaction: object, entry: str) -> Exchange:
@@ -74,30 +65,24 @@ def _vcr_body(body: object, side: str) -> RecordedBody:
 def session_exchanges(
     document: dict[str, JSON], ctx: FileContext
 ) -> Iterator[Exchange | ReadError]:
-    entries = document[SESSION_KEY]
-    if not isinstance(entries, list):
-        yield ctx.error(None, f"Entries is {kind_of(entries)}, not a list of entries")
-        return
-    for number, item in enumerate(entries, 1):
-        entry = f"entry {number}"
-        if not isinstance(item, dict):
-            yield ctx.error(entry, f"expected an object, found {kind_of(item)}")
-            continue
-        request_headers = headers.normalise(item.get("RequestHeaders"))
-        response_headers = headers.normalise(item.get("ResponseHeaders"))
-        try:
-            yield Exchange(
-                entry=entry,
-                method=_text(item.get("RequestMethod")),
-                url=_text(item.get("RequestUri")),
-                request_headers=request_headers,
-                request_body=_session_body(item.get("RequestBody"), request_headers),
-                status_code=_status(item.get("StatusCode")),
-                response_headers=response_headers,
-                response_body=_session_body(item.get("ResponseBody"), response_headers),
-            )
-        except Unreadable as exc:
-            yield ctx.error(entry, str(exc))
+    yield from each_exchange(document[SESSION_KEY], "Entries", "entry", _session_exchange, ctx)
+
+
+def _session_exchange(item: JSON, entry: str) -> Exchange:
+    if not isinstance(item, dict):
+        raise Unreadable(f"expected an object, found {kind_of(item)}")
+    request_headers = headers.normalise(item.get("RequestHeaders"))
+    response_headers = headers.normalise(item.get("ResponseHeaders"))
+    return Exchange(
+        entry=entry,
+        method=_text(item.get("RequestMethod")),
+        url=_text(item.get("RequestUri")),
+        request_headers=request_headers,
+        request_body=_session_body(item.get("RequestBody"), request_headers),
+        status_code=_status(item.get("StatusCode")),
+        response_headers=response_headers,
+        response_body=_session_body(item.get("ResponseBody"), response_headers),
+    )
 
 
 def _session_body(body: JSON, recorded_headers: headers.Headers) -> RecordedBody:

@@ -8,7 +8,7 @@ events of a stream), whatever the request was; error bodies and other objects ar
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -17,7 +17,7 @@ import orjson
 from runcontract.model import JSON, Observation, Profile, ReadError, Request
 from runcontract.sources import sse
 from runcontract.sources.bodies import ParsedBody, RecordedBody, body_text
-from runcontract.sources.context import FileContext, Unreadable, join_entry
+from runcontract.sources.context import FileContext, Unreadable, join_entry, kind_of
 from runcontract.sources.headers import Headers, first, profile_hint
 from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
@@ -50,6 +50,29 @@ class _Found:
     request: Request | None
     status_code: int | None
     profile_hint: Profile | None
+
+
+def each_exchange(
+    items: JSON,
+    label: str,
+    noun: str,
+    parse: Callable[[JSON, str], Exchange],
+    ctx: FileContext,
+) -> Iterator[Exchange | ReadError]:
+    """Every recorded exchange of a list (`label` names it), each parsed on its own.
+
+    A broken entry is a ReadError naming it ("interaction 4: ...") and the rest go on.
+    """
+    if not isinstance(items, list):
+        plural = "entries" if noun == "entry" else f"{noun}s"
+        yield ctx.error(None, f"{label} is {kind_of(items)}, not a list of {plural}")
+        return
+    for number, item in enumerate(items, 1):
+        entry = f"{noun} {number}"
+        try:
+            yield parse(item, entry)
+        except Unreadable as exc:
+            yield ctx.error(entry, str(exc))
 
 
 def observations(exchange: Exchange, ctx: FileContext) -> Iterator[Observation | ReadError]:

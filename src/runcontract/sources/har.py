@@ -12,7 +12,7 @@ from runcontract.model import JSON, ReadError
 from runcontract.sources import headers
 from runcontract.sources.bodies import RecordedBody, from_base64
 from runcontract.sources.context import FileContext, Unreadable, kind_of
-from runcontract.sources.exchanges import Exchange
+from runcontract.sources.exchanges import Exchange, each_exchange
 
 
 def is_har(document: dict[str, JSON]) -> bool:
@@ -21,16 +21,7 @@ def is_har(document: dict[str, JSON]) -> bool:
 
 
 def har_exchanges(document: dict[str, JSON], ctx: FileContext) -> Iterator[Exchange | ReadError]:
-    entries = document["log"]["entries"]
-    if not isinstance(entries, list):
-        yield ctx.error(None, f"log.entries is {kind_of(entries)}, not a list")
-        return
-    for number, item in enumerate(entries, 1):
-        entry = f"entry {number}"
-        try:
-            yield _exchange(item, entry)
-        except Unreadable as exc:
-            yield ctx.error(entry, str(exc))
+    yield from each_exchange(document["log"]["entries"], "log.entries", "entry", _exchange, ctx)
 
 
 def _exchange(item: JSON, entry: str) -> Exchange:
