@@ -9,18 +9,14 @@ checks are all built on these three.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
 
-from runcontract.catalogue import Catalogue, Rule, load_catalogue
+from runcontract.catalogue import Catalogue, load_catalogue
 from runcontract.engine.fastpath import FastVerdict
+from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.engine.profiles import detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
 from runcontract.model import JSON, ObjectResult, Observation, Profile, Severity, Source, Violation
 from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
-from runcontract.schemas import ProfileSchema, profile_schema
-
-if TYPE_CHECKING:
-    from runcontract.engine.lifecycle import LifecycleTracker
 
 
 class SelectionError(ValueError):
@@ -74,9 +70,6 @@ class Engine:
             for code in codes
         )
 
-    def rule(self, code: str) -> Rule:
-        return self.catalogue.rules[code]
-
     def severity(self, code: str) -> Severity:
         return self._severity[code]
 
@@ -94,9 +87,6 @@ class Engine:
 
     def is_enabled(self, code: str, profile: Profile) -> bool:
         return code in self._applicable[profile]
-
-    def schema_for(self, profile: Profile) -> ProfileSchema:
-        return profile_schema(profile)
 
     def check_run(
         self,
@@ -158,6 +148,4 @@ class Engine:
     def lifecycle_tracker(self) -> LifecycleTracker | None:
         if not self.lifecycle:
             return None
-        from runcontract.engine.lifecycle import LifecycleTracker  # noqa: PLC0415
-
         return LifecycleTracker(self, files_in_order=self.files_in_order)
