@@ -115,3 +115,4 @@ class Summary:
     unreadable: int = 0
     warnings: int = 0
     errors: int = 0
+    forgotten_runs: int = 0  # runs the lifecycle window let go of before the input ended

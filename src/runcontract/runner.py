@@ -48,6 +48,8 @@ def judge_stream(
         else:
             summary.files += 1
             reporter.file_done(item.file, item.observations, item.errors)
+    if tracker is not None:
+        summary.forgotten_runs = tracker.forgotten
     reporter.finish(summary)
     return summary
 

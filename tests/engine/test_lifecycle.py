@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from runcontract.engine import Engine
-from runcontract.engine.lifecycle import transitions
+from runcontract.engine.lifecycle import LifecycleTracker, transitions
 from runcontract.model import ObjectResult, Observation, Request, Severity, Source, Violation
 from tests.synth import PROFILES, TERMINAL, build_lifecycle, evolve
 
@@ -280,3 +280,24 @@ def test_a_streamed_answer_to_a_submission_counts_as_one_submission() -> None:
     )
     results = list(ENGINE.judge_all([*observations, again]))
     assert [v.rule for v in violations(results)] == ["L008"]
+
+
+def test_the_window_bounds_memory_and_counts_the_runs_let_go() -> None:
+    rng = random.Random(8)
+    walks = [build_lifecycle(rng, "v2", "complete") for _ in range(5)]
+    moved = copy.deepcopy(walks[0][0])
+    moved["thread_id"] = "thread_elsewhere"  # would be L003 against the first observation
+    firsts = [walk[0] for walk in walks]
+
+    def feed(tracker: LifecycleTracker) -> ObjectResult:
+        for index, run in enumerate([*firsts, moved]):
+            observation = Observation(run, Source("w.jsonl", f"line {index}"), index)
+            result = ENGINE.judge(observation)
+            tracker.observe(observation, result)
+        return result
+
+    small = LifecycleTracker(ENGINE, window=3)
+    assert feed(small).violations == []  # its history was let go
+    assert small.runs == 3
+    assert small.forgotten == 3
+    assert [v.rule for v in feed(LifecycleTracker(ENGINE)).violations] == ["L003"]

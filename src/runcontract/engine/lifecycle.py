@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 IMMUTABLE_FIELDS = ("object", "created_at", "thread_id", "assistant_id")
 SUBMIT_PATH = re.compile(r"/runs/(?P<run>[^/]+)/submit_tool_outputs$")
 RUN_EVENT = "thread.run."
-# Runs remembered at once. A run whose observations are further apart than this many other runs
-# is judged afresh; the summary counts such runs so nothing is dropped silently.
-DEFAULT_WINDOW = 200_000
+# Runs remembered at once, so memory stays bounded whatever the input's size (about 0.6 KB a
+# run). A run seen again after this many other runs is judged afresh from there; the summary
+# counts the runs let go, so nothing is dropped silently.
+DEFAULT_WINDOW = 100_000
 
 
 @cache

@@ -70,5 +70,6 @@ class JsonReporter:
             "unreadable": summary.unreadable,
             "errors": summary.errors,
             "warnings": summary.warnings,
+            "forgotten_runs": summary.forgotten_runs,
         }
         self.stream.write(f'\n], "errors": {_dump(errors)}, "summary": {_dump(counts)}}}\n')

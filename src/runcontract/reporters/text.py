@@ -44,6 +44,11 @@ class TextReporter:
         write = self.stream.write
         for file in self.empty_files:
             write(redact(f"{file}: note: no run objects found") + "\n")
+        if summary.forgotten_runs:
+            write(
+                f"note: to keep memory bounded, {summary.forgotten_runs} of the oldest runs were "
+                "let go; a later observation of one of them was judged without its history\n"
+            )
         if self.by_rule:
             counts = ", ".join(f"{code} x{n}" for code, n in sorted(self.by_rule.items()))
             write(f"by rule: {counts}\n")

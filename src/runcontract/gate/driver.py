@@ -1,0 +1,506 @@
+"""The lifecycle driver: runs taken through each status the target lets a client reach.
+
+Each scenario creates what it needs through the API's own endpoints (an assistant once, a thread
+per scenario), drives one or more runs and reads them back: polling with a deadline, a backoff
+and the server's own poll hint, and one more read after a run ends (a finished run must not
+change). Every answer goes through the gate's client, which judges it in server order per thread,
+so the lifecycle rules see each run's observations in the order they happened. Scenarios run on
+several workers at once; each has its own thread, so they never share a run.
+
+A scenario that cannot go on (the target refused a request the contract allows, a timeout, the
+budget) stops and says why; that is "could not check" for it, never a verdict on the API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from runcontract.gate.client import GateClient
+from runcontract.gate.judge import Judge
+from runcontract.gate.traffic import Exchange, Problem
+from runcontract.model import Profile
+from runcontract.server.executor import FAIL_PHRASE, LONG_PHRASE
+
+TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+PROBE_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "runcontract_probe",
+        "description": "Returns the weather of a city; runcontract's gate answers the call itself.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+FORCE_PROBE = {"type": "function", "function": {"name": "runcontract_probe"}}
+INSTRUCTIONS = "You are a test assistant for a conformance check. Answer in one short sentence."
+UNKNOWN = "runcontractUnknown000000000"  # never given out: the API must answer 404
+SCENARIOS = (
+    "completed",
+    "requires_action",
+    "cancelled",
+    "stream",
+    "incomplete",
+    "failed",
+    "list pages",
+    "unknown ids",
+)
+
+
+class ScenarioStopped(Exception):  # noqa: N818 - a state of the scenario, reported as such
+    """The scenario cannot go on; the message says why in the user's words."""
+
+    def __init__(self, message: str, *, could_not_check: bool = True) -> None:
+        super().__init__(message)
+        self.could_not_check = could_not_check
+
+
+@dataclass(slots=True)
+class ScenarioResult:
+    name: str
+    outcome: str = "not run"  # "done", "stopped", "skipped"
+    detail: str = ""
+    statuses: list[str] = field(default_factory=list)  # the statuses its runs were seen in
+    could_not_check: bool = False
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Fixtures:
+    """What the driver created, handed on to schemathesis so its requests reach real objects."""
+
+    assistant: str | None = None
+    created_assistant: bool = False
+    threads: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How the driver waits. Against the in-process server time is a manual clock: no sleep."""
+
+    first_poll: float = 0.5
+    max_poll: float = 3.0
+    run_deadline: float = 180.0  # the longest one run may take to finish, in seconds
+
+
+class Driver:
+    def __init__(
+        self,
+        client: GateClient,
+        judge: Judge,
+        *,
+        profile: Profile,
+        model: str,
+        pace: Pace,
+        gate_deadline: float,
+    ) -> None:
+        self.client = client
+        self.judge = judge
+        self.profile = profile
+        self.model = model
+        self.pace = pace
+        self.gate_deadline = gate_deadline
+        self.fixtures = Fixtures()
+        self.headers = [("OpenAI-Beta", f"assistants={profile.value}")]
+
+    # -- requests ---------------------------------------------------------------------------------
+    def call(
+        self,
+        scenario: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        query: dict[str, Any] | None = None,
+    ) -> Exchange:
+        exchange = self.client.request(
+            method,
+            path,
+            origin=f"lifecycle: {scenario}",
+            json=json,
+            query=query,
+            headers=self.headers,
+        )
+        if exchange.problem is Problem.BUDGET:
+            raise ScenarioStopped("not run: the --budget of runs is spent", could_not_check=False)
+        if exchange.problem is not None:
+            raise ScenarioStopped(f"{exchange.label}: {exchange.problem}: {exchange.detail}")
+        return exchange
+
+    def expect(self, exchange: Exchange, *statuses: int) -> dict[str, Any]:
+        """The JSON body of an answer the scenario needs; any other answer stops the scenario."""
+        body = exchange.json()
+        if exchange.status in statuses and isinstance(body, dict):
+            return body
+        message = ""
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            message = f": {body['error'].get('message')}"
+        raise ScenarioStopped(
+            f"{exchange.label} answered {exchange.status}{message}; the scenario needs "
+            f"{' or '.join(map(str, statuses))} to go on"
+        )
+
+    def wait(self, seconds: float) -> None:
+        self.client.pause(seconds)
+
+    # -- building blocks --------------------------------------------------------------------------
+    def setup(self, assistant_id: str | None) -> None:
+        """The assistant every scenario uses: the one given, or one created for the gate."""
+        if assistant_id is not None:
+            body = self.expect(self.call("setup", "GET", f"/assistants/{assistant_id}"), 200)
+            self.fixtures.assistant = str(body.get("id", assistant_id))
+            return
+        body = self.expect(
+            self.call(
+                "setup",
+                "POST",
+                "/assistants",
+                json={
+                    "model": self.model,
+                    "name": "runcontract gate",
+                    "instructions": INSTRUCTIONS,
+                    "tools": [PROBE_TOOL],
+                    "metadata": {"created_by": "runcontract gate"},
+                },
+            ),
+            200,
+        )
+        self.fixtures.assistant = str(body["id"])
+        self.fixtures.created_assistant = True
+
+    def thread(self, scenario: str, text: str) -> str:
+        body = self.expect(
+            self.call(
+                scenario, "POST", "/threads", json={"messages": [{"role": "user", "content": text}]}
+            ),
+            200,
+        )
+        thread = str(body["id"])
+        self.fixtures.threads.append(thread)
+        return thread
+
+    def create_run(self, scenario: str, thread: str, **options: Any) -> dict[str, Any]:
+        body = self.expect(
+            self.call(
+                scenario,
+                "POST",
+                f"/threads/{thread}/runs",
+                json={"assistant_id": self.fixtures.assistant, **options},
+            ),
+            200,
+        )
+        self.fixtures.runs.append(str(body["id"]))
+        return body
+
+    def poll(self, scenario: str, thread: str, run: str, until: frozenset[str]) -> dict[str, Any]:
+        """Read the run until its status is in `until` (or final), within the run deadline."""
+        deadline = min(time.monotonic() + self.pace.run_deadline, self.gate_deadline)
+        interval = self.pace.first_poll
+        while True:
+            exchange = self.call(scenario, "GET", f"/threads/{thread}/runs/{run}")
+            body = self.expect(exchange, 200)
+            status = str(body.get("status"))
+            if status in until or status in TERMINAL:
+                return body
+            if time.monotonic() >= deadline:
+                raise ScenarioStopped(f"run {run} was still {status} at the deadline")
+            hint = exchange.header("openai-poll-after-ms")
+            wait = int(hint) / 1000 if hint.isdigit() else interval
+            self.wait(min(max(wait, 0.01), self.pace.max_poll))
+            interval = min(interval * 1.5, self.pace.max_poll)
+
+    def settle(self, scenario: str, thread: str, run: str) -> dict[str, Any]:
+        """One more read after the run ended: a finished run must read the same."""
+        self.wait(self.pace.first_poll)
+        return self.expect(self.call(scenario, "GET", f"/threads/{thread}/runs/{run}"), 200)
+
+    def stream(self, scenario: str, path: str, body: dict[str, Any]) -> tuple[str, list[str]]:
+        """Send a stream request: the run it is about, and the statuses its events carried."""
+        exchange = self.call(scenario, "POST", path, json={**body, "stream": True})
+        if exchange.status != 200:
+            self.expect(exchange, 200)
+        results = [r for r in self.judge.verdicts[exchange.number].results if r.run_id]
+        if not results:
+            raise ScenarioStopped(f"{exchange.label} with stream: true carried no run events")
+        run = str(results[0].run_id)
+        if run not in self.fixtures.runs:
+            self.fixtures.runs.append(run)
+        return run, [r.status for r in results if r.status is not None]
+
+    # -- scenarios --------------------------------------------------------------------------------
+    def completed(self, result: ScenarioResult) -> None:
+        name = result.name
+        thread = self.thread(name, "Reply with the single word: ok.")
+        run = self.create_run(name, thread)["id"]
+        final = self.poll(name, thread, run, TERMINAL)
+        result.statuses.append(final["status"])
+        self.settle(name, thread, run)
+        self.expect(self.call(name, "GET", f"/threads/{thread}/runs"), 200)
+        steps = self.expect(self.call(name, "GET", f"/threads/{thread}/runs/{run}/steps"), 200)
+        for step in steps.get("data") or []:
+            if isinstance(step, dict) and isinstance(step.get("id"), str):
+                self.fixtures.steps.append(step["id"])
+                self.call(name, "GET", f"/threads/{thread}/runs/{run}/steps/{step['id']}")
+        # A finished run takes neither tool outputs nor a cancellation: the contract says 400,
+        # and the lifecycle rules judge any run the API sends back instead (L008, L002).
+        self.call(
+            name,
+            "POST",
+            f"/threads/{thread}/runs/{run}/submit_tool_outputs",
+            json={"tool_outputs": [{"tool_call_id": "call_runcontractNotAsked", "output": "x"}]},
+        )
+        self.call(name, "POST", f"/threads/{thread}/runs/{run}/cancel")
+        self.call(name, "GET", f"/threads/{thread}/runs/{run}")
+
+    def requires_action(self, result: ScenarioResult) -> None:
+        name = result.name
+        body = self.expect(
+            self.call(
+                name,
+                "POST",
+                "/threads/runs",
+                json={
+                    "assistant_id": self.fixtures.assistant,
+                    "thread": {
+                        "messages": [
+                            {"role": "user", "content": "Call runcontract_probe for Paris."}
+                        ]
+                    },
+                    "tools": [PROBE_TOOL],
+                    "tool_choice": FORCE_PROBE,
+                },
+            ),
+            200,
+        )
+        thread, run = str(body["thread_id"]), str(body["id"])
+        self.fixtures.threads.append(thread)
+        self.fixtures.runs.append(run)
+        state = self.poll(name, thread, run, frozenset({"requires_action"}))
+        result.statuses.append(state["status"])
+        if state["status"] != "requires_action":
+            raise ScenarioStopped(
+                f"run {run} ended {state['status']} without requiring action, although "
+                "tool_choice named the function",
+                could_not_check=False,
+            )
+        action = state.get("required_action") or {}
+        calls = (action.get("submit_tool_outputs") or {}).get("tool_calls")
+        outputs = [
+            {"tool_call_id": call["id"], "output": '{"weather": "sunny"}'}
+            for call in calls or []
+            if isinstance(call, dict) and isinstance(call.get("id"), str)
+        ]
+        _, statuses = self.stream(
+            name, f"/threads/{thread}/runs/{run}/submit_tool_outputs", {"tool_outputs": outputs}
+        )
+        result.statuses.extend(statuses)
+        final = self.poll(name, thread, run, TERMINAL)
+        result.statuses.append(final["status"])
+        self.settle(name, thread, run)
+
+    def cancelled(self, result: ScenarioResult) -> None:
+        name = result.name
+        thread = self.thread(name, "Write a long story about a lighthouse keeper.")
+        run = self.create_run(name, thread)["id"]
+        exchange = self.call(name, "POST", f"/threads/{thread}/runs/{run}/cancel")
+        if exchange.status != 200:
+            # The run may have finished before the cancellation arrived: the contract's 400.
+            result.detail = f"cancel answered {exchange.status}; the run had finished"
+        final = self.poll(name, thread, run, TERMINAL)
+        result.statuses.append(final["status"])
+        self.settle(name, thread, run)
+
+    def stream_scenario(self, result: ScenarioResult) -> None:
+        name = result.name
+        thread = self.thread(name, "Reply with the single word: streamed.")
+        run, statuses = self.stream(
+            name, f"/threads/{thread}/runs", {"assistant_id": self.fixtures.assistant}
+        )
+        result.statuses.extend(statuses)
+        final = self.poll(name, thread, run, TERMINAL)
+        result.statuses.append(final["status"])
+        self.settle(name, thread, run)
+
+    def incomplete(self, result: ScenarioResult) -> None:
+        name = result.name
+        thread = self.thread(
+            name,
+            f"{LONG_PHRASE} Write a detailed essay of at least 1500 words on the history of tea.",
+        )
+        run = self.create_run(name, thread, max_completion_tokens=256)["id"]
+        final = self.poll(name, thread, run, TERMINAL)
+        result.statuses.append(final["status"])
+        self.settle(name, thread, run)
+
+    def failed(self, result: ScenarioResult) -> None:
+        # The reference server fails a run on this phrase; other targets end it as they will.
+        name = result.name
+        thread = self.thread(name, f"{FAIL_PHRASE} Reply with the single word: failed.")
+        run = self.create_run(name, thread)["id"]
+        final = self.poll(name, thread, run, TERMINAL)
+        result.statuses.append(final["status"])
+        self.settle(name, thread, run)
+
+    def list_pages(self, result: ScenarioResult) -> None:
+        """Three runs on one thread, paged through in both orders, by both cursors."""
+        name = result.name
+        thread = self.thread(name, "Reply with the single word: listed.")
+        created: list[str] = []
+        for _ in range(3):
+            run = self.create_run(name, thread)["id"]
+            self.call(name, "POST", f"/threads/{thread}/runs/{run}/cancel")
+            result.statuses.append(self.poll(name, thread, run, TERMINAL)["status"])
+            created.append(run)
+        newest_first = list(reversed(created))
+        for order, expected in (("desc", newest_first), ("asc", created)):
+            self.page_walk(name, thread, order, 100, expected)
+            self.page_walk(name, thread, order, 1, expected)
+            self.page_walk(name, thread, order, 2, expected)
+        exchange = self.call(
+            name,
+            "GET",
+            f"/threads/{thread}/runs",
+            query={"order": "asc", "limit": 1, "before": created[2]},
+        )
+        page = self.expect(exchange, 200)
+        got = [item.get("id") for item in page.get("data") or [] if isinstance(item, dict)]
+        if got != [created[1]]:
+            self.judge.add(
+                exchange.number,
+                "H001",
+                f"order=asc, limit=1, before={created[2]} gave {got}, not [{created[1]}]",
+                "$.data",
+            )
+
+    def page_walk(
+        self, name: str, thread: str, order: str, limit: int, expected: list[str]
+    ) -> None:
+        seen: list[str] = []
+        after: str | None = None
+        last = 0
+        for _ in range(len(expected) + 2):
+            query: dict[str, Any] = {"order": order, "limit": limit}
+            if after is not None:
+                query["after"] = after
+            exchange = self.call(name, "GET", f"/threads/{thread}/runs", query=query)
+            last = exchange.number
+            page = self.expect(exchange, 200)
+            ids = [str(item.get("id")) for item in page.get("data") or [] if isinstance(item, dict)]
+            for problem in _walk_problems(seen, ids, expected, order=order, limit=limit, page=page):
+                self.judge.add(exchange.number, "H001", problem, "$.data")
+            seen.extend(ids)
+            if page.get("has_more") is not True or not ids:
+                break
+            after = str(page.get("last_id") or ids[-1])
+        missing = [run for run in expected if run not in seen]
+        if missing:
+            self.judge.add(
+                last,
+                "H001",
+                f"walking order={order} limit={limit} by after-cursors never reached "
+                f"{', '.join(missing)}",
+                "$.has_more",
+            )
+
+    def unknown_ids(self, result: ScenarioResult) -> None:
+        """Ids the API never gave out: the contract's answer is 404 with an ErrorResponse."""
+        name = result.name
+        thread = self.thread(name, "Reply with the single word: unknown.")
+        self.call(name, "GET", f"/threads/{thread}/runs/run_{UNKNOWN}")
+        self.call(name, "POST", f"/threads/{thread}/runs/run_{UNKNOWN}/cancel")
+        self.call(name, "GET", f"/threads/thread_{UNKNOWN}/runs")
+        self.call(name, "GET", f"/threads/{thread}/runs/run_{UNKNOWN}/steps")
+
+    def scenarios(self) -> list[tuple[str, Callable[[ScenarioResult], None]]]:
+        steps = (
+            self.completed,
+            self.requires_action,
+            self.cancelled,
+            self.stream_scenario,
+            self.incomplete,
+            self.failed,
+            self.list_pages,
+            self.unknown_ids,
+        )
+        return list(zip(SCENARIOS, steps, strict=True))
+
+    def run_all(
+        self, workers: int, progress: Callable[[ScenarioResult], None]
+    ) -> list[ScenarioResult]:
+        chosen = self.scenarios()
+        results = [ScenarioResult(name) for name, _ in chosen]
+
+        def one(index: int) -> ScenarioResult:
+            result = results[index]
+            started = time.monotonic()
+            try:
+                chosen[index][1](result)
+                result.outcome = "done"
+            except ScenarioStopped as stop:
+                result.outcome = "stopped" if stop.could_not_check else "skipped"
+                result.detail = str(stop)
+                result.could_not_check = stop.could_not_check
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                # An answer too broken to go on from (a run without an id): its violations
+                # are judged already; the scenario itself could not finish.
+                result.outcome = "stopped"
+                result.detail = f"an answer could not be used: {type(exc).__name__}: {exc}"
+                result.could_not_check = True
+            result.seconds = time.monotonic() - started
+            progress(result)
+            return result
+
+        with ThreadPoolExecutor(
+            max_workers=max(1, workers), thread_name_prefix="gate-driver"
+        ) as pool:
+            list(pool.map(one, range(len(chosen))))
+        return results
+
+    def cleanup(self) -> None:
+        """Remove what the gate created on a remote target (best effort, never judged)."""
+        for thread in self.fixtures.threads:
+            self.client.request(
+                "DELETE", f"/threads/{thread}", origin="cleanup", headers=self.headers
+            )
+        if self.fixtures.created_assistant and self.fixtures.assistant:
+            self.client.request(
+                "DELETE",
+                f"/assistants/{self.fixtures.assistant}",
+                origin="cleanup",
+                headers=self.headers,
+            )
+
+
+def _walk_problems(
+    seen: list[str],
+    ids: list[str],
+    expected: list[str],
+    *,
+    order: str,
+    limit: int,
+    page: dict[str, Any],
+) -> Iterator[str]:
+    repeated = [i for i in ids if i in seen]
+    if repeated:
+        yield f"order={order} limit={limit}: the after-cursor page repeats {', '.join(repeated)}"
+    ours = [i for i in ids if i in expected]
+    position = len(seen)
+    want = expected[position : position + len(ours)]
+    if ours and not repeated and ours != want:
+        yield (
+            f"order={order} limit={limit}: page at position {position} lists {ours}, where the "
+            f"runs in creation order give {want}"
+        )
+    if page.get("has_more") is False and position + len(ours) < len(expected):
+        yield (
+            f"order={order} limit={limit}: has_more is false after {position + len(ours)} of "
+            f"{len(expected)} runs"
+        )

@@ -1,0 +1,326 @@
+"""Every answer the gate gets is judged here, once, in the order the client completes them.
+
+Run objects (a run body, the runs of a list page, the thread.run.* events of a stream) are found
+by the same reader that `runcontract validate` uses on recordings and judged by the same engine
+and lifecycle tracker, so live and recorded traffic get the same verdicts. The HTTP rules
+(contracts/http.yaml) are judged against the gate's corrected OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from runcontract.engine import Engine
+from runcontract.engine.lifecycle import LifecycleTracker
+from runcontract.gate.document import GateDocument, Operation
+from runcontract.gate.traffic import Exchange
+from runcontract.model import JSON, ObjectResult, Observation, Profile, ReadError, Source, Violation
+from runcontract.sources import DEFAULT_LIMITS
+from runcontract.sources.context import FileContext
+from runcontract.sources.exchanges import Exchange as RecordedExchange
+from runcontract.sources.exchanges import observations
+
+LIST_OPERATIONS = frozenset({"listRuns", "listRunSteps"})
+ID_KEYS = ("id", "thread_id", "run_id", "assistant_id", "step_id")
+BETA_VALUES = frozenset({"assistants=v1", "assistants=v2"})
+SCHEMATHESIS = "schemathesis"
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What one exchange showed: the run objects in its answer and the HTTP rules it broke."""
+
+    exchange: Exchange
+    operation: Operation | None
+    unit: str  # where it is reported: a lifecycle scenario or an operation
+    results: list[ObjectResult] = field(default_factory=list)
+    http: ObjectResult | None = None
+    unreadable: list[ReadError] = field(default_factory=list)
+
+    def violations(self) -> Iterator[Violation]:
+        for result in self.results:
+            yield from result.violations
+        if self.http is not None:
+            yield from self.http.violations
+
+    @property
+    def failed(self) -> bool:
+        return any(r.failed for r in self.results) or bool(self.http and self.http.failed)
+
+
+def unit_of(exchange: Exchange, operation: Operation | None) -> str:
+    if exchange.origin != SCHEMATHESIS:
+        return exchange.origin
+    return operation.label if operation is not None else "requests outside the document"
+
+
+def recorded(exchange: Exchange, entry: str) -> RecordedExchange:
+    """The exchange as a recording would give it to the reader, so both read it alike."""
+    return RecordedExchange(
+        entry=entry,
+        method=exchange.method,
+        url=exchange.url,
+        request_headers=exchange.request_headers,
+        request_body=exchange.request_body or None,
+        status_code=exchange.status,
+        response_headers=exchange.response_headers,
+        response_body=exchange.response_body or None,
+    )
+
+
+PARENT_KEYS = {
+    "thread.run": "thread_id",
+    "thread.run.step": "run_id",
+    "thread.message": "thread_id",
+}
+
+
+def _parents(value: JSON) -> Iterator[tuple[str, str]]:
+    """(object id, id of the object it belongs to): a run's thread, a step's run."""
+    if isinstance(value, dict):
+        key = PARENT_KEYS.get(str(value.get("object")))
+        child, parent = value.get("id"), value.get(key) if key else None
+        if isinstance(child, str) and isinstance(parent, str):
+            yield child, parent
+        for item in value.values():
+            if isinstance(item, dict | list):
+                yield from _parents(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _parents(item)
+
+
+def _ids(value: JSON) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key in ID_KEYS:
+            found = value.get(key)
+            if isinstance(found, str):
+                yield found
+        for item in value.values():
+            if isinstance(item, dict | list):
+                yield from _ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _ids(item)
+
+
+class Judge:
+    def __init__(self, engine: Engine, document: GateDocument, profile: Profile) -> None:
+        self.engine = engine
+        self.document = document
+        self.profile = profile
+        self.tracker: LifecycleTracker | None = engine.lifecycle_tracker()
+        self.known_ids: set[str] = set()
+        self.parents: dict[str, str] = {}
+        self.verdicts: dict[int, Verdict] = {}
+        self._sequence = itertools.count()
+        self._interactions = itertools.count(1)
+
+    # -- what the contract expects of a request ----------------------------------------------------
+    def due_client_error(self, exchange: Exchange) -> str | None:
+        """Why the contract gives this request a 4xx, or None if it may succeed."""
+        return next(self._client_errors(exchange), None)
+
+    def _client_errors(self, exchange: Exchange) -> Iterator[str]:
+        operation = self.document.match(exchange.method, exchange.path)
+        if operation is None:
+            if self.document.knows_path(exchange.path):
+                yield "a method the path does not have (405)"
+            yield "a path the API does not have (404)"
+            return
+        if not exchange.sent_key:
+            yield "no valid API key (401)"
+        beta = exchange.header("openai-beta", response=False)
+        if not {part.strip().lower() for part in beta.split(",")} & BETA_VALUES:
+            yield "no usable OpenAI-Beta header (400)"
+        query = exchange.query
+        limit = query.get("limit")
+        if limit is not None and not (limit.isdigit() and 1 <= int(limit) <= 100):
+            yield f"limit={limit} outside 1..100 (400)"
+        if query.get("order", "desc") not in ("asc", "desc"):
+            yield f"order={query['order']} (400)"
+        ids = operation.path_ids(exchange.path)
+        for name, value in ids.items():
+            if value not in self.known_ids:
+                yield f"{name} {value!r}, which the API never gave out (404)"
+        for child, parent in (("run_id", "thread_id"), ("step_id", "run_id")):
+            owner = self.parents.get(ids.get(child, ""))
+            if owner is not None and parent in ids and owner != ids[parent]:
+                yield f"{child} {ids[child]!r}, which belongs to {owner}, not {ids[parent]} (404)"
+        if operation.body_ref is not None:
+            body = exchange.request_json()
+            if body is None or not self.document.allows_body(operation, body):
+                yield "a body the document does not allow (400)"
+
+    def allows_body(self, path: str, body: bytes) -> bool:
+        operation = self.document.match("POST", path)
+        if operation is None:
+            return False
+        probe = Exchange(0, "", "POST", "", path, (), body)
+        parsed = probe.request_json()
+        return parsed is not None and self.document.allows_body(operation, parsed)
+
+    # -- judging ----------------------------------------------------------------------------------
+    def judge(self, exchange: Exchange) -> Verdict:
+        operation = self.document.match(exchange.method, exchange.path)
+        unit = unit_of(exchange, operation)
+        verdict = Verdict(exchange, operation, unit)
+        self.verdicts[exchange.number] = verdict
+        if exchange.status is not None:
+            exchange.interaction = next(self._interactions)
+        if not exchange.answered or exchange.retried:
+            return verdict
+        entry = f"interaction {exchange.interaction}"
+        source = Source(unit, entry)
+        context = FileContext(unit, DEFAULT_LIMITS, lambda: next(self._sequence))
+        for item in observations(recorded(exchange, entry), context):
+            if isinstance(item, Observation):
+                verdict.results.append(self._judge_run(item))
+            else:
+                verdict.unreadable.append(item)
+        http = list(self._http_rules(exchange, operation, verdict, source))
+        if http:
+            verdict.http = ObjectResult(source, None, None, self.profile, http)
+        if exchange.status is not None and exchange.status < 300:
+            self.known_ids.update(_ids(exchange.json()))
+            self.parents.update(_parents(exchange.json()))
+            for result in verdict.results:
+                if result.run_id:
+                    self.known_ids.add(result.run_id)
+            if operation is not None:
+                self.known_ids.update(operation.path_ids(exchange.path).values())
+        return verdict
+
+    def _judge_run(self, observation: Observation) -> ObjectResult:
+        result = self.engine.judge(observation)
+        if self.tracker is not None:
+            self.tracker.observe(observation, result)
+        if isinstance(observation.run, dict):
+            self.known_ids.update(_ids(observation.run))
+            self.parents.update(_parents(observation.run))
+        return result
+
+    def add(self, number: int, code: str, message: str, path: str = "$") -> bool:
+        """Add an HTTP violation found later (a page walk, a schemathesis check) to an exchange."""
+        verdict = self.verdicts.get(number)
+        if verdict is None or not self.engine.is_enabled(code, self.profile):
+            return False
+        source = Source(verdict.unit, f"interaction {verdict.exchange.interaction}")
+        violation = self.engine.violation(code, path, message, None, source=source)
+        if verdict.http is None:
+            verdict.http = ObjectResult(source, None, None, self.profile, [])
+        if any((v.rule, v.message) == (code, message) for v in verdict.http.violations):
+            return False
+        verdict.http.violations.append(violation)
+        return True
+
+    # -- the HTTP rules ---------------------------------------------------------------------------
+    def _http_rules(
+        self, exchange: Exchange, operation: Operation | None, verdict: Verdict, source: Source
+    ) -> Iterator[Violation]:
+        status = exchange.status
+        assert status is not None  # answered exchanges have a status
+        found: list[tuple[str, str, str, JSON]] = []
+        if status >= 500:
+            reason = self.due_client_error(exchange)
+            if reason is not None:
+                found.append(("H002", "$", f"answered {status} to {reason}", status))
+        if status >= 400 and not self.document.is_error_response(exchange.json()):
+            shape = "not JSON" if exchange.json() is None else "not an ErrorResponse"
+            found.append(("H003", "$", f"the {status} answer's body is {shape}", None))
+        if operation is not None:
+            found.extend(self._documented(exchange, operation, status))
+            if operation.operation_id in LIST_OPERATIONS and status == 200:
+                found.extend(page_problems(exchange.json(), exchange.query))
+        if exchange.media_type == "text/event-stream":
+            for error in verdict.unreadable:
+                found.append(("H014", "$", error.message, None))
+            if b"[DONE]" not in exchange.response_body:
+                found.append(("H014", "$", "the stream does not end with data: [DONE]", None))
+        for code, path, message, value in found:
+            if self.engine.is_enabled(code, self.profile):
+                yield self.engine.violation(code, path, message, value, source=source)
+
+    def _documented(
+        self, exchange: Exchange, operation: Operation, status: int
+    ) -> Iterator[tuple[str, str, str, JSON]]:
+        if not operation.documents_status(status):
+            listed = ", ".join(sorted(operation.responses))
+            yield (
+                "H004",
+                "$",
+                f"{status} is not documented for {operation.operation_id} ({listed})",
+                status,
+            )
+            return
+        media = exchange.media_type
+        if not media and not exchange.response_body:
+            return
+        documented = operation.media_types(status)
+        if media not in documented:
+            yield (
+                "H005",
+                "$",
+                f"answered {media or 'no content type'}; the document gives "
+                f"{', '.join(sorted(documented)) or 'no body'} for {status}",
+                media,
+            )
+            return
+        if status == 200 and operation.streams:
+            body = exchange.request_json()
+            asked = isinstance(body, dict) and body.get("stream") is True
+            wanted = "text/event-stream" if asked else "application/json"
+            if media != wanted:
+                said = "stream: true" if asked else "no stream: true"
+                yield "H005", "$", f"answered {media} to a request with {said}", media
+
+
+def page_problems(page: JSON, query: dict[str, str]) -> Iterator[tuple[str, str, str, JSON]]:
+    """H001 on one list page: its order and its cursors against its own data."""
+    if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+        return
+    data = [item for item in page["data"] if isinstance(item, dict)]
+    ids = [item.get("id") for item in data]
+    first, last = (ids[0], ids[-1]) if ids else (None, None)
+    if page.get("first_id") != first:
+        yield (
+            "H001",
+            "$.first_id",
+            f"first_id is {page.get('first_id')!r}, data[0].id is {first!r}",
+            page.get("first_id"),
+        )
+    if page.get("last_id") != last:
+        yield (
+            "H001",
+            "$.last_id",
+            f"last_id is {page.get('last_id')!r}, data[-1].id is {last!r}",
+            page.get("last_id"),
+        )
+    limit_text = query.get("limit", "20")
+    limit = int(limit_text) if limit_text.isdigit() else 20
+    if len(data) > limit:
+        yield "H001", "$.data", f"{len(data)} objects on a page of limit {limit}", len(data)
+    if page.get("has_more") is True and len(data) < limit:
+        yield (
+            "H001",
+            "$.has_more",
+            f"has_more is true on a page of {len(data)} < limit {limit}",
+            True,
+        )
+    stamps: list[Any] = [item.get("created_at") for item in data]
+    if all(isinstance(s, int) for s in stamps):
+        descending = query.get("order", "desc") != "asc"
+        for index, (before, after) in enumerate(itertools.pairwise(stamps)):
+            if (after > before) if descending else (after < before):
+                order = "desc" if descending else "asc"
+                yield (
+                    "H001",
+                    f"$.data[{index + 1}].created_at",
+                    f"order={order} but data[{index + 1}] (created_at {after}) follows "
+                    f"data[{index}] (created_at {before})",
+                    after,
+                )
+                break

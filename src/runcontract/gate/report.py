@@ -1,0 +1,123 @@
+"""The gate's verdict, rendered: the text summary, and the reporters' formats for --report.
+
+Reporters render; the exit code comes from the outcome (GateOutcome.exit_code), never from here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import TextIO
+
+from runcontract.gate.judge import Verdict
+from runcontract.gate.session import EXIT_COULD_NOT_CHECK, EXIT_OK, GateOutcome
+from runcontract.gate.traffic import Problem
+from runcontract.model import ReadError, Severity, Source, Summary, Violation
+from runcontract.reporters import REPORTERS
+from runcontract.runner import count
+
+SHOWN_PER_GROUP = 3
+
+
+def _line(verdict: Verdict, violation: Violation) -> str:
+    exchange = verdict.exchange
+    where = f"interaction {exchange.interaction}" if exchange.interaction else "-"
+    run = "-"
+    for result in verdict.results:
+        if violation in result.violations:
+            run = result.run_id or "-"
+            break
+    line = (
+        f"  {violation.severity.value:<7} {violation.rule}  {verdict.unit} | {exchange.label} "
+        f"({where}) | run {run} | {violation.path}: {violation.message}"
+    )
+    if violation.related is not None:
+        line += f" (earlier: {violation.related.entry or violation.related})"
+    return line
+
+
+def _grouped(pairs: Iterable[tuple[Verdict, Violation]], *, limit: int) -> Iterable[str]:
+    groups: dict[tuple[str, str], list[tuple[Verdict, Violation]]] = defaultdict(list)
+    for verdict, violation in pairs:
+        groups[(violation.rule, verdict.unit)].append((verdict, violation))
+    for (rule, unit), members in sorted(groups.items()):
+        for verdict, violation in members[:limit]:
+            yield _line(verdict, violation)
+        if len(members) > limit:
+            yield f"  ... and {len(members) - limit} more {rule} in {unit}"
+
+
+def write_text(outcome: GateOutcome, stream: TextIO, *, verbose: bool = False) -> None:
+    write = stream.write
+    errors = [(v, x) for v, x in outcome.violations() if x.severity is Severity.ERROR]
+    warnings = [(v, x) for v, x in outcome.violations() if x.severity is Severity.WARNING]
+    if errors:
+        write(f"\nviolations ({len(errors)}):\n")
+        for line in _grouped(errors, limit=SHOWN_PER_GROUP if not verbose else 10**9):
+            write(line + "\n")
+    if warnings:
+        counts = Counter(x.rule for _, x in warnings)
+        listing = ", ".join(f"{rule} x{n}" for rule, n in sorted(counts.items()))
+        write(f"\nwarnings ({len(warnings)}; they do not fail the gate): {listing}\n")
+        if verbose:
+            for line in _grouped(warnings, limit=10**9):
+                write(line + "\n")
+        else:
+            write("  (--verbose lists them)\n")
+    write("\n" + summary_text(outcome) + "\n")
+
+
+def summary_text(outcome: GateOutcome) -> str:
+    counters = outcome.counters
+    answered = sum(1 for v in outcome.verdicts if v.exchange.interaction)
+    lines = [
+        f"summary: {answered} answers from {outcome.target} in {outcome.seconds:.1f} s; "
+        f"{outcome.runs_observed} run objects judged; {counters.runs_created} runs created "
+        f"(budget {outcome.budget})",
+        f"  rate limited (429, retried): {counters.rate_limited}; server errors (5xx): "
+        f"{counters.server_errors}; not sent for the budget: {counters.skipped_for_budget}; "
+        f"not sendable: {counters.problems.get(Problem.UNSENDABLE, 0)}",
+    ]
+    if outcome.scenarios:
+        done = sum(1 for s in outcome.scenarios if s.outcome == "done")
+        lines.append(f"  lifecycle scenarios: {done} of {len(outcome.scenarios)} done")
+    if outcome.phases is not None:
+        per_phase = ", ".join(f"{p} {n}" for p, n in outcome.phases.cases.items())
+        lines.append(
+            f"  schemathesis: {outcome.phases.total} cases ({per_phase}) in "
+            f"{outcome.phases.seconds:.1f} s"
+        )
+    errors = outcome.count(Severity.ERROR)
+    warnings = outcome.count(Severity.WARNING)
+    lines.append(
+        f"  violations: {sum(errors.values())} errors, {sum(warnings.values())} warnings"
+        + (f" ({', '.join(f'{r} x{n}' for r, n in sorted(errors.items()))})" if errors else "")
+    )
+    code = outcome.exit_code
+    if code == EXIT_COULD_NOT_CHECK:
+        lines.append(f"verdict: could not check (exit {code}):")
+        lines.extend(f"  - {problem}" for problem in outcome.problems)
+        if errors:
+            lines.append(
+                f"  ({sum(errors.values())} violations were seen before that; not a verdict)"
+            )
+    elif code == EXIT_OK:
+        lines.append(f"verdict: conformant (exit {code})")
+    else:
+        lines.append(f"verdict: contract violations (exit {code})")
+    return "\n".join(lines)
+
+
+def write_report(outcome: GateOutcome, kind: str, stream: TextIO) -> None:
+    """The validate reporters' formats: one result per run object and per HTTP finding."""
+    reporter = REPORTERS[kind](stream, quiet=False)
+    summary = Summary(files=len({v.unit for v in outcome.verdicts}))
+    reporter.start()
+    for result in outcome.results():
+        count(summary, result)
+        reporter.result(result)
+    for problem in outcome.problems:
+        # A report of a gate that could not check must not read as a pass.
+        summary.unreadable += 1
+        reporter.read_error(ReadError(Source(f"gate {outcome.target}", "could not check"), problem))
+    reporter.finish(summary)

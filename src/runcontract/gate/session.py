@@ -1,0 +1,277 @@
+"""One gate run: build the target and the client, drive the lifecycles, run the phases, collect.
+
+`run_gate(options, key, progress)` is the primitive the CLI and the pytest plugin share. It never
+raises for anything the target does: what the target did becomes verdicts, what kept the gate
+from checking becomes `problems`, and `GateOutcome.exit_code` keeps the two apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import secrets
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from runcontract.engine import Engine
+from runcontract.gate import checks
+from runcontract.gate.cassette import Cassette
+from runcontract.gate.client import PLACEHOLDER, Counters, GateClient, Policy, Target
+from runcontract.gate.document import load_document
+from runcontract.gate.driver import Driver, Pace, ScenarioResult, ScenarioStopped
+from runcontract.gate.judge import Judge, Verdict
+from runcontract.gate.phases import PHASES, Ids, PhaseReport, config_dict, run_phases
+from runcontract.gate.proxy import Proxy
+from runcontract.gate.secrets import Secret
+from runcontract.gate.traffic import COULD_NOT_CHECK, Exchange
+from runcontract.model import ObjectResult, Profile, Severity, Violation
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_COULD_NOT_CHECK = 0, 1, 2, 3
+ALL_PHASES = ("lifecycle", *PHASES)
+IN_PROCESS_LABEL = "reference server (in-process)"
+IN_PROCESS_URL = "http://reference.runcontract.invalid/v1"
+# The reference server's pace when it runs in-process: time is a manual clock the driver moves,
+# so a step costs nothing and runs take as many polls as they would against the real API.
+IN_PROCESS_STEP = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class GateOptions:
+    base_url: str | None = None  # None: the embedded reference server, in-process
+    api_key_env: str = "OPENAI_API_KEY"
+    profile: Profile = Profile.V2
+    strict: bool = False
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    max_examples: int = 20
+    workers: int = 2
+    budget: int = 30
+    timeout: float = 600.0  # the whole gate, in seconds
+    request_timeout: float = 30.0
+    phases: tuple[str, ...] = ALL_PHASES
+    record: Path | None = None
+    assistant_id: str | None = None
+    model: str = "gpt-4o-mini"
+    seed: int | None = 0
+    faults: tuple[str, ...] = ()  # in-process only: reference-server fault modes to switch on
+    cleanup: bool = True
+
+
+@dataclass(slots=True)
+class GateOutcome:
+    target: str
+    profile: Profile
+    verdicts: list[Verdict] = field(default_factory=list)
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+    phases: PhaseReport | None = None
+    counters: Counters = field(default_factory=Counters)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    budget: int = 0
+
+    def results(self) -> Iterator[ObjectResult]:
+        for verdict in self.verdicts:
+            yield from verdict.results
+            if verdict.http is not None:
+                yield verdict.http
+
+    def violations(self) -> Iterator[tuple[Verdict, Violation]]:
+        for verdict in self.verdicts:
+            for violation in verdict.violations():
+                yield verdict, violation
+
+    def count(self, severity: Severity) -> Counter[str]:
+        return Counter(v.rule for _, v in self.violations() if v.severity is severity)
+
+    @property
+    def runs_observed(self) -> int:
+        return sum(len(v.results) for v in self.verdicts)
+
+    @property
+    def exit_code(self) -> int:
+        # A broken gate is never a verdict: whatever it saw, it did not see enough.
+        if self.problems:
+            return EXIT_COULD_NOT_CHECK
+        if self.count(Severity.ERROR):
+            return EXIT_VIOLATIONS
+        return EXIT_OK
+
+
+def build_target(options: GateOptions, key: str) -> Target:
+    if options.base_url is None:
+        from runcontract.server import ManualClock, create_app  # noqa: PLC0415
+
+        clock = ManualClock()
+        app = create_app(
+            faults=options.faults, clock=clock, step_seconds=IN_PROCESS_STEP, api_key=key
+        )
+        return Target(
+            IN_PROCESS_LABEL, IN_PROCESS_URL, httpx.ASGITransport(app=app), clock.advance, True
+        )
+    return Target(options.base_url.rstrip("/"), options.base_url.rstrip("/"))
+
+
+def in_process_key() -> str:
+    """A fresh key for the embedded server, so the user's real key is never needed for it."""
+    return f"sk-runcontract-{secrets.token_hex(16)}"
+
+
+def _problems(outcome: GateOutcome, client_counters: Counters) -> list[str]:
+    found = list(outcome.problems)
+    for problem, count in sorted(client_counters.problems.items()):
+        if problem in COULD_NOT_CHECK:
+            found.append(f"{count} request(s) got no usable answer: {problem}")
+    for scenario in outcome.scenarios:
+        if scenario.could_not_check:
+            found.append(
+                f"lifecycle scenario '{scenario.name}' could not finish: {scenario.detail}"
+            )
+    if outcome.phases is not None:
+        found.extend(outcome.phases.errors)
+    if not found and outcome.runs_observed == 0:
+        found.append("no run object was observed, so nothing was judged")
+    return found
+
+
+def run_gate(
+    options: GateOptions,
+    key: str,
+    progress: Callable[[str], None],
+    *,
+    secret: Secret | None = None,
+) -> GateOutcome:
+    """Judge the target; `key` is its API key (never printed, never recorded)."""
+    started = time.monotonic()
+    deadline = started + options.timeout if math.isfinite(options.timeout) else math.inf
+    secret = secret or Secret(key)
+    target = build_target(options, key)
+    outcome = GateOutcome(target.label, options.profile, budget=options.budget)
+    engine = Engine(
+        profile=options.profile,
+        strict=options.strict,
+        select=options.select,
+        ignore=options.ignore,
+        lifecycle=True,
+    )
+    document = load_document(options.profile)
+    judge = Judge(engine, document, options.profile)
+    cassette = Cassette(options.record, secret.mask) if options.record else None
+
+    def on_exchange(exchange: Exchange) -> None:
+        judge.judge(exchange)
+        if cassette is not None:
+            cassette.add(exchange)
+
+    client = GateClient(
+        target,
+        api_key=key,
+        policy=Policy(
+            request_timeout=options.request_timeout, deadline=deadline, budget=options.budget
+        ),
+        on_exchange=on_exchange,
+        due_client_error=lambda exchange: judge.due_client_error(exchange) is not None,
+        allows_body=judge.allows_body,
+    )
+    session = uuid.uuid4().hex
+    checks.SESSIONS[session] = judge
+    driver = Driver(
+        client,
+        judge,
+        profile=options.profile,
+        model=options.model,
+        pace=Pace() if not target.in_process else Pace(first_poll=IN_PROCESS_STEP),
+        gate_deadline=deadline,
+    )
+    try:
+        _drive(
+            options=options,
+            outcome=outcome,
+            driver=driver,
+            client=client,
+            judge=judge,
+            session=session,
+            progress=progress,
+        )
+    finally:
+        if options.cleanup and not target.in_process and options.base_url is not None:
+            with contextlib.suppress(Exception):
+                driver.cleanup()
+        client.close()
+        checks.SESSIONS.pop(session, None)
+        outcome.verdicts = [judge.verdicts[n] for n in sorted(judge.verdicts)]
+        outcome.counters = client.counters
+        outcome.problems = _problems(outcome, client.counters)
+        if cassette is not None:
+            cassette.write()
+        outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _drive(
+    *,
+    options: GateOptions,
+    outcome: GateOutcome,
+    driver: Driver,
+    client: GateClient,
+    judge: Judge,
+    session: str,
+    progress: Callable[[str], None],
+) -> None:
+    progress(f"target: {outcome.target}, profile {options.profile.value}")
+    try:
+        driver.setup(options.assistant_id)
+    except ScenarioStopped as stop:
+        first = next(iter(judge.verdicts.values()), None)
+        if first is not None and first.exchange.status == 401:
+            outcome.problems.append(
+                "authentication refused: the target answered 401 to the first authenticated "
+                f"request (is {options.api_key_env} the key for this target?)"
+            )
+        else:
+            outcome.problems.append(f"setup failed: {stop}")
+        return
+    progress(f"setup: assistant {driver.fixtures.assistant}")
+    if "lifecycle" in options.phases:
+        outcome.scenarios = driver.run_all(options.workers, lambda r: progress(_scenario_line(r)))
+    schemathesis_phases = [p for p in PHASES if p in options.phases]
+    if not schemathesis_phases:
+        return
+    if time.monotonic() >= client.policy.deadline:
+        outcome.problems.append("the --timeout was reached before the schemathesis phases")
+        return
+    fixtures = driver.fixtures
+    ids = Ids(
+        threads=fixtures.threads,
+        runs=fixtures.runs,
+        steps=fixtures.steps,
+        assistants=[fixtures.assistant] if fixtures.assistant else [],
+    )
+    config = config_dict(
+        phases=schemathesis_phases,
+        max_examples=options.max_examples,
+        workers=options.workers,
+        request_timeout=options.request_timeout,
+        seed=options.seed,
+        ids=ids,
+        placeholder=PLACEHOLDER,
+    )
+    outcome.phases = run_phases(
+        document=judge.document,
+        proxy=Proxy(client, session),
+        judge=judge,
+        config=config,
+        progress=progress,
+        deadline=client.policy.deadline,
+    )
+
+
+def _scenario_line(result: ScenarioResult) -> str:
+    seen = " -> ".join(dict.fromkeys(result.statuses)) or "no run"
+    line = f"lifecycle {result.name}: {result.outcome} ({seen}; {result.seconds:.1f} s)"
+    return f"{line}: {result.detail}" if result.detail else line
