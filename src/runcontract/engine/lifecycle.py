@@ -8,7 +8,6 @@ of the later observation and name the earlier one in `related`.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -25,10 +24,10 @@ if TYPE_CHECKING:
 IMMUTABLE_FIELDS = ("object", "created_at", "thread_id", "assistant_id")
 SUBMIT_PATH = re.compile(r"/runs/(?P<run>[^/]+)/submit_tool_outputs$")
 RUN_EVENT = "thread.run."
-# Runs remembered at once, so memory stays bounded whatever the input's size (about 0.6 KB a
+# Runs remembered at once, so memory stays bounded whatever the input's size (about 1 KB a
 # run). A run seen again after this many other runs is judged afresh from there; the summary
 # counts the runs let go, so nothing is dropped silently.
-DEFAULT_WINDOW = 100_000
+DEFAULT_WINDOW = 50_000
 
 
 @cache
@@ -48,7 +47,7 @@ class _Snapshot:
     started_at: int | None
     expires_at: int | None
     ended: tuple[int | None, ...]  # the TERMINAL_TIMESTAMPS, in order
-    usage: JSON
+    usage: JSON  # as _compact_usage gives it
     call_ids: frozenset[str] | None  # required tool call ids, when the run requires action
     resumed: bool  # tool outputs were submitted since started_at was last stamped
     exchange: tuple[str, str] | None  # the submission this observation answered, if any
@@ -105,6 +104,25 @@ def _submitted_ids(observation: Observation) -> frozenset[str] | None:
     )
 
 
+NO_END: tuple[None, None, None] = (None, None, None)
+USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def _compact_usage(usage: JSON) -> JSON:
+    """Usage as a tuple of its three counts when it has them (a fraction of a dict's memory)."""
+    if isinstance(usage, dict) and len(usage) == len(USAGE_COUNTS):
+        counts = tuple(usage.get(key) for key in USAGE_COUNTS)
+        if all(type(count) is int for count in counts):
+            return counts
+    return usage
+
+
+def _usage_text(usage: JSON) -> str:
+    if isinstance(usage, tuple):
+        return ", ".join(f"{key} {count}" for key, count in zip(USAGE_COUNTS, usage, strict=True))
+    return repr(usage)
+
+
 def _status(run: dict[str, Any]) -> str | None:
     """The status as a string, or None when it is not one (the schema reports that)."""
     status = run.get("status")
@@ -128,7 +146,8 @@ class LifecycleTracker:
         self.files_in_order = files_in_order
         self.window = window
         self.forgotten = 0
-        self._runs: OrderedDict[str, _Snapshot] = OrderedDict()
+        # insertion-ordered: a run seen again is moved to the end, the oldest is let go first
+        self._runs: dict[str, _Snapshot] = {}
         self._table = transitions()
 
     @property
@@ -155,7 +174,7 @@ class LifecycleTracker:
         # (a submission whose run was not seen before has nothing to be compared with)
         runs[run_id] = self._snapshot(before, observation.source, run, submitted, exchange)
         if len(runs) > self.window:
-            runs.popitem(last=False)
+            del runs[next(iter(runs))]
             self.forgotten += 1
 
     @staticmethod
@@ -176,7 +195,9 @@ class LifecycleTracker:
             started = None
         expires = get("expires_at")
         ended: tuple[Any, ...] = (get("completed_at"), get("failed_at"), get("cancelled_at"))
-        if ended != (None, None, None):
+        if ended == NO_END:
+            ended = NO_END  # one shared tuple for the many runs not ended yet
+        else:
             ended = tuple(v if v.__class__ is int else None for v in ended)
         resumed = before is not None and (
             _leaves_requires_action(before, run)
@@ -189,7 +210,7 @@ class LifecycleTracker:
             started,
             expires if expires.__class__ is int else None,
             ended,
-            get("usage"),
+            _compact_usage(get("usage")) if status in TERMINAL_STATUSES else None,
             _call_ids(run) if status == "requires_action" else None,
             resumed or submitted is not None,
             exchange or (before.exchange if before is not None else None),
@@ -315,7 +336,11 @@ class LifecycleTracker:
 
     def _usage(self, before: _Snapshot, now: _Now, *, ordered: bool) -> None:
         usage = now.run.get("usage")
-        if before.status not in TERMINAL_STATUSES or before.usage is None or usage == before.usage:
+        if (
+            before.status not in TERMINAL_STATUSES
+            or before.usage is None
+            or _compact_usage(usage) == before.usage
+        ):
             return
         if not ordered and (usage is None or _status(now.run) not in TERMINAL_STATUSES):
             return  # out of order, an earlier observation of the run may simply lack it
@@ -323,8 +348,8 @@ class LifecycleTracker:
             now,
             "L007",
             "$.usage",
-            f"usage changed after the run ended: {before.usage!r} (at {before.source}) "
-            f"then {usage!r}",
+            f"usage changed after the run ended: {_usage_text(before.usage)} (at {before.source}) "
+            f"then {_usage_text(_compact_usage(usage))}",
             value=usage,
             related=before.source,
         )
