@@ -1,0 +1,199 @@
+"""The HTTP rules on single answers, against the corrected document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from runcontract.engine import Engine
+from runcontract.gate.document import load_document
+from runcontract.gate.judge import Judge, page_problems
+from runcontract.gate.traffic import Exchange
+from runcontract.model import Profile
+
+BASE = "http://api.invalid/v1"
+BETA = ("openai-beta", "assistants=v2")
+ERROR = {
+    "error": {
+        "message": "No run found.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+}
+
+
+def judge() -> Judge:
+    return Judge(Engine(profile=Profile.V2), load_document(Profile.V2), Profile.V2)
+
+
+def exchange(
+    method: str,
+    path: str,
+    status: int,
+    body: Any = None,
+    *,
+    query: str = "",
+    request: Any = None,
+    media: str = "application/json",
+    raw: bytes | None = None,
+) -> Exchange:
+    url = BASE + path + (f"?{query}" if query else "")
+    payload = raw if raw is not None else json.dumps(body).encode() if body is not None else b""
+    return Exchange(
+        number=1,
+        origin="test",
+        method=method,
+        url=url,
+        path=path,
+        request_headers=(BETA, ("content-type", "application/json")),
+        request_body=json.dumps(request).encode() if request is not None else b"",
+        status=status,
+        response_headers=(("content-type", media),),
+        response_body=payload,
+        sent_key=True,
+    )
+
+
+def rules(found: Judge, item: Exchange) -> list[str]:
+    return sorted(v.rule for v in found.judge(item).violations())
+
+
+def test_an_error_answer_in_the_error_response_shape_breaks_nothing() -> None:
+    assert rules(judge(), exchange("GET", "/threads/t/runs/r", 404, ERROR)) == []
+
+
+@pytest.mark.parametrize(
+    "body", [{"message": "flat"}, {"error": "a string"}, {"error": {"message": "no type"}}]
+)
+def test_an_error_answer_in_another_shape_is_h003(body: Any) -> None:
+    assert rules(judge(), exchange("GET", "/threads/t/runs/r", 404, body)) == ["H003"]
+
+
+def test_an_error_answer_that_is_not_json_is_h003() -> None:
+    item = exchange("GET", "/threads/t/runs/r", 404, raw=b"not found", media="text/plain")
+    assert "H003" in rules(judge(), item)
+
+
+def test_an_undocumented_status_is_h004() -> None:
+    assert rules(judge(), exchange("GET", "/threads/t/runs/r", 409, ERROR)) == ["H004"]
+
+
+def test_an_undocumented_content_type_is_h005() -> None:
+    item = exchange("GET", "/threads/t/runs", 200, raw=b"<html/>", media="text/html")
+    assert rules(judge(), item) == ["H005"]
+
+
+def test_a_json_answer_to_a_stream_request_is_h005() -> None:
+    item = exchange(
+        "POST",
+        "/threads/t/runs",
+        200,
+        {"object": "x"},
+        request={"assistant_id": "a", "stream": True},
+    )
+    assert "H005" in rules(judge(), item)
+
+
+def test_a_stream_without_done_or_with_unreadable_events_is_h014() -> None:
+    stream = b'event: thread.run.created\ndata: {"id": "run_1", "object": "thread.run"\n\n'
+    item = exchange(
+        "POST",
+        "/threads/t/runs",
+        200,
+        raw=stream,
+        media="text/event-stream",
+        request={"assistant_id": "a", "stream": True},
+    )
+    found = judge().judge(item)
+    assert {v.rule for v in found.violations()} == {"H014"}
+    assert len(list(found.violations())) == 2
+
+
+def test_a_5xx_for_an_id_never_given_out_is_h002_and_for_a_known_one_is_not() -> None:
+    found = judge()
+    assert "H002" in rules(found, exchange("GET", "/threads/thread_x/runs", 500, ERROR))
+    found.known_ids.add("thread_x")
+    assert "H002" not in rules(found, exchange("GET", "/threads/thread_x/runs", 500, ERROR))
+
+
+def test_a_5xx_for_a_run_of_another_thread_is_h002() -> None:
+    found = judge()
+    run = {"id": "run_1", "object": "thread.run", "thread_id": "thread_a"}
+    found.judge(exchange("GET", "/threads/thread_a/runs/run_1", 200, run))
+    found.known_ids.add("thread_b")
+    reason = found.due_client_error(exchange("GET", "/threads/thread_b/runs/run_1", 500, ERROR))
+    assert reason is not None
+    assert "belongs to thread_a" in reason
+
+
+def test_a_5xx_for_a_body_the_document_forbids_is_h002() -> None:
+    found = judge()
+    found.known_ids.add("thread_a")
+    item = exchange("POST", "/threads/thread_a/runs", 500, ERROR, request={"assistant": "typo"})
+    assert found.due_client_error(item) == "a body the document does not allow (400)"
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "expected"),
+    [
+        ({"data": [], "first_id": None, "last_id": None, "has_more": False}, {}, []),
+        (
+            {"data": [{"id": "a"}], "first_id": "b", "last_id": "a", "has_more": False},
+            {},
+            ["$.first_id"],
+        ),
+        (
+            {"data": [{"id": "a"}], "first_id": "a", "last_id": "a", "has_more": True},
+            {},
+            ["$.has_more"],
+        ),
+        (
+            {
+                "data": [{"id": "a", "created_at": 1}, {"id": "b", "created_at": 2}],
+                "first_id": "a",
+                "last_id": "b",
+                "has_more": False,
+            },
+            {},
+            ["$.data[1].created_at"],
+        ),
+        (
+            {
+                "data": [{"id": "a", "created_at": 1}, {"id": "b", "created_at": 2}],
+                "first_id": "a",
+                "last_id": "b",
+                "has_more": False,
+            },
+            {"order": "asc"},
+            [],
+        ),
+        (
+            {"data": [{"id": "a"}, {"id": "b"}], "first_id": "a", "last_id": "b"},
+            {"limit": "1"},
+            ["$.data"],
+        ),
+    ],
+)
+def test_a_list_page_agrees_with_its_own_data(
+    page: dict[str, Any], query: dict[str, str], expected: list[str]
+) -> None:
+    assert [path for _, path, _, _ in page_problems(page, query)] == expected
+
+
+def test_runs_in_a_list_page_are_judged_by_the_engine_and_counted_as_known() -> None:
+    found = judge()
+    run = {"id": "run_9", "object": "thread.run", "thread_id": "thread_9"}
+    page = {
+        "object": "list",
+        "data": [run],
+        "first_id": "run_9",
+        "last_id": "run_9",
+        "has_more": False,
+    }
+    verdict = found.judge(exchange("GET", "/threads/thread_9/runs", 200, page))
+    assert len(verdict.results) == 1
+    assert "S001" in {v.rule for v in verdict.results[0].violations}
+    assert {"run_9", "thread_9"} <= found.known_ids
