@@ -73,14 +73,6 @@ def test_the_quick_gate_passes_on_the_reference_server() -> None:
     assert "violations: 0 errors" in result.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the reference server ends a v1 run over max_completion_tokens as 'incomplete', a status "
-        "the v1 schema does not have (v1 says such runs end completed, with incomplete_details: "
-        "deviation D006); S001 in the incomplete scenario until the server renders v1 that way"
-    ),
-)
 def test_the_v1_profile_passes_on_the_reference_server() -> None:
     result = gate("--profile", "v1", *QUICK)
     assert result.code == 0, result.out

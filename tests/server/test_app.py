@@ -570,3 +570,29 @@ def test_400_for_invalid_list_parameters(
         f"/v1/threads/{thread}/runs", headers=harness.v2.headers, params=params
     )
     assert_error(response, 400, code=code, param=param)
+
+
+HEADERS = {"Authorization": "Bearer test", "OpenAI-Beta": "assistants=v2"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("delete", "/v1/threads/thread_x/runs", "GET, HEAD, POST"),
+        ("put", "/v1/threads/thread_x/runs/run_x/cancel", "POST"),
+        # a concrete path is matched before the templated one, as OpenAPI matches them
+        ("get", "/v1/threads/runs", "POST"),
+    ],
+)
+def test_a_405_says_which_methods_the_path_has(method: str, path: str, allowed: str) -> None:
+    response = getattr(TestClient(create_app()), method)(path, headers=HEADERS)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_null_body_is_not_an_object() -> None:
+    client = TestClient(create_app())
+    response = client.post("/v1/threads/thread_x/runs/run_x", headers=HEADERS, content=b"null")
+    assert response.status_code == 400
+    assert "not null" in response.json()["error"]["message"]

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runcontract.model import Profile
@@ -63,6 +63,7 @@ from runcontract.server.objects import (
     render_run,
     render_step,
     render_thread,
+    wire_status,
 )
 from runcontract.server.store import (
     Assistant,
@@ -78,6 +79,7 @@ API_PREFIX = "/v1"
 JSON_MEDIA_TYPE = "application/json"
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 DONE = "event: done\ndata: [DONE]\n\n"
+RUN_EVENT = "thread.run."
 PROFILES = {"v1": Profile.V1, "v2": Profile.V2}
 
 T = TypeVar("T")
@@ -171,6 +173,7 @@ class ReferenceServer:
         self.store = Store(seed)
         self.executor = Executor(self.store, self.clock, step_seconds)
         self._request_ids = itertools.count(1)
+        self._routes: list[Route] = []
 
     # -- plumbing --------------------------------------------------------------------------------
     def profile(self, request: Request) -> Profile:
@@ -262,6 +265,8 @@ class ReferenceServer:
         name = event.name
         if isinstance(event.data, Run):
             data = self.run_body(event.data, profile, now=event.moment)
+            if name.startswith(RUN_EVENT):
+                name = RUN_EVENT + wire_status(name[len(RUN_EVENT) :], profile)
             name = self.faults.stream_event(name, data)
         else:
             data = render_any(event.data, profile)
@@ -513,10 +518,31 @@ class ReferenceServer:
     async def http_error(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         if status == 405:
-            return _error(method_not_allowed(request.method, request.url.path))
+            # HTTP requires a 405 to say which methods the resource has
+            allowed = self.allowed_methods(request)
+            response = _error(method_not_allowed(request.method, request.url.path))
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         if status == 404:
             return _error(invalid_url(request.method, request.url.path))
         return _error(ApiError(status, str(getattr(exc, "detail", "error"))))
+
+    def allowed_methods(self, request: Request) -> list[str]:
+        """The methods of the path, concrete paths first as OpenAPI matches them.
+
+        /v1/threads/runs is a path of its own (POST only), not a thread called "runs".
+        """
+        matching = [
+            route
+            for route in self._routes
+            if route.endpoint != self.not_allowed
+            and route.matches(request.scope)[0] is not Match.NONE
+        ]
+        concrete = [route for route in matching if "{" not in route.path]
+        return sorted({method for route in concrete or matching for method in route.methods or ()})
+
+    async def not_allowed(self, request: Request) -> Response:
+        raise HTTPException(405)
 
     async def unexpected_error(self, request: Request, exc: Exception) -> Response:
         return _error(internal_error())
@@ -541,7 +567,15 @@ class ReferenceServer:
             (f"{run}/steps", self.list_steps, "GET"),
             (f"{run}/steps/{{step_id}}", self.get_step, "GET"),
         ]
-        return [Route(path, handler, methods=[method]) for path, handler, method in table]
+        self._routes = [Route(path, handler, methods=[method]) for path, handler, method in table]
+        # a concrete path shadows the templated one beside it (OpenAPI's matching order)
+        shadow = Route(
+            f"{API_PREFIX}/threads/runs",
+            self.not_allowed,
+            methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        )
+        self._routes.insert(0, shadow)
+        return self._routes
 
 
 def _or(value: T | None, default: T) -> T:

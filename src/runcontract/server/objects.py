@@ -64,6 +64,13 @@ def render_tool_call(call: ToolCall) -> JSONDict:
     }
 
 
+def wire_status(status: str, profile: Profile) -> str:
+    """The status as the profile can say it: v1 has no `incomplete`, its runs end `completed`."""
+    if status == "incomplete" and profile is not Profile.V2:
+        return "completed"
+    return status
+
+
 def render_run(run: Run, profile: Profile) -> JSONDict:
     required_action = None
     if run.required_action is not None:
@@ -79,7 +86,7 @@ def render_run(run: Run, profile: Profile) -> JSONDict:
         "created_at": run.created_at,
         "assistant_id": run.assistant_id,
         "thread_id": run.thread_id,
-        "status": run.status,
+        "status": wire_status(run.status, profile),
         "started_at": run.started_at,
         "expires_at": run.expires_at,
         "cancelled_at": run.cancelled_at,
@@ -103,7 +110,8 @@ def render_run(run: Run, profile: Profile) -> JSONDict:
     body["max_completion_tokens"] = run.max_completion_tokens
     body["max_prompt_tokens"] = run.max_prompt_tokens
     body["truncation_strategy"] = dict(run.truncation_strategy)
-    body["incomplete_details"] = run.incomplete_details
+    # v1's incomplete_details "will be null if the run is not incomplete", and no v1 run is
+    body["incomplete_details"] = run.incomplete_details if profile is Profile.V2 else None
     body["usage"] = render_usage(run.usage, profile)
     body["response_format"] = run.response_format
     body["tool_choice"] = run.tool_choice

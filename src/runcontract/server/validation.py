@@ -63,8 +63,6 @@ def parse_body(raw: bytes) -> dict[str, Any]:
             "The body of your request is not valid JSON. Send a JSON object with "
             "'Content-Type: application/json'."
         ) from None
-    if body is None:
-        return {}
     if not isinstance(body, dict):
         raise bad_request(f"The body of your request must be a JSON object, not {_kind(body)}.")
     return body
