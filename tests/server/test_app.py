@@ -593,6 +593,6 @@ def test_a_405_says_which_methods_the_path_has(method: str, path: str, allowed: 
 
 def test_a_null_body_is_not_an_object() -> None:
     client = TestClient(create_app())
-    response = client.post("/v1/threads/thread_x/runs/run_x", headers=HEADERS, content=b"null")
+    response = client.post("/v1/threads", headers=HEADERS, content=b"null")
     assert response.status_code == 400
     assert "not null" in response.json()["error"]["message"]
