@@ -18,6 +18,7 @@ from runcontract._data import data_dir
 from runcontract.catalogue import load_catalogue
 from runcontract.engine import Engine, SelectionError
 from runcontract.model import Profile
+from runcontract.options import add_rule_options
 from runcontract.redact import redact
 from runcontract.reporters import REPORTERS
 from runcontract.runner import exit_code, validate_paths
@@ -44,10 +45,6 @@ class _Parser(argparse.ArgumentParser):
         raise _Exit(status)
 
 
-def _codes(text: str) -> list[str]:
-    return [part for part in text.replace(" ", ",").split(",") if part]
-
-
 def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     parser = subparsers.add_parser(
         "validate",
@@ -69,27 +66,7 @@ def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         default="auto",
         help="judge every object by this profile (default: detect per object)",
     )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="take the spec as written: the real API's known deviations become errors",
-    )
-    parser.add_argument(
-        "--select",
-        type=_codes,
-        action="extend",
-        default=[],
-        metavar="CODES",
-        help="only these rules (codes or prefixes, comma separated: T,U001)",
-    )
-    parser.add_argument(
-        "--ignore",
-        type=_codes,
-        action="extend",
-        default=[],
-        metavar="CODES",
-        help="not these rules (codes or prefixes)",
-    )
+    add_rule_options(parser)
     parser.add_argument("--format", choices=sorted(REPORTERS), default="text")
     parser.add_argument("--output", metavar="FILE", help="write the report here, not stdout")
     parser.add_argument(

@@ -107,6 +107,25 @@ def _describe(violations: list[Violation]) -> str:
     return redact("\n".join(lines))
 
 
+class _VerdictItem(pytest.Item):
+    """A test item that fails on error-severity violations and reports the warnings."""
+
+    def judge(self, found: list[Violation]) -> None:
+        from runcontract.model import Severity  # noqa: PLC0415
+
+        errors = [v for v in found if v.severity is Severity.ERROR]
+        warnings = [v for v in found if v.severity is Severity.WARNING]
+        if warnings:
+            self.add_report_section("call", "runcontract warnings", _describe(warnings))
+        if errors:
+            raise ContractViolatedError(_describe(errors))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ContractViolatedError | GateCouldNotCheckError):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo, style))
+
+
 class GateCollector(pytest.Collector):
     def collect(self) -> list[pytest.Item]:
         from runcontract.gate.document import load_document  # noqa: PLC0415
@@ -162,7 +181,7 @@ def _run_gate(config: pytest.Config) -> GateOutcome:
     return outcome
 
 
-class GateItem(pytest.Item):
+class GateItem(_VerdictItem):
     def __init__(self, *, unit: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.unit = unit
@@ -176,21 +195,8 @@ class GateItem(pytest.Item):
             )
 
     def runtest(self) -> None:
-        from runcontract.model import Severity  # noqa: PLC0415
-
         outcome = _run_gate(self.config)
-        found = [v for verdict, v in outcome.violations() if verdict.unit == self.unit]
-        errors = [v for v in found if v.severity is Severity.ERROR]
-        warnings = [v for v in found if v.severity is Severity.WARNING]
-        if warnings:
-            self.add_report_section("call", "runcontract warnings", _describe(warnings))
-        if errors:
-            raise ContractViolatedError(_describe(errors))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ContractViolatedError | GateCouldNotCheckError):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style))
+        self.judge([v for verdict, v in outcome.violations() if verdict.unit == self.unit])
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return "runcontract gate", None, self.unit
@@ -217,7 +223,7 @@ class RecordingsCollector(pytest.Collector):
         return items
 
 
-class RecordingItem(pytest.Item):
+class RecordingItem(_VerdictItem):
     def __init__(self, *, path_: str | None, problem: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.recording = path_
@@ -242,19 +248,7 @@ class RecordingItem(pytest.Item):
             self.violations.extend(result.violations)
 
     def runtest(self) -> None:
-        from runcontract.model import Severity  # noqa: PLC0415
-
-        warnings = [v for v in self.violations if v.severity is Severity.WARNING]
-        errors = [v for v in self.violations if v.severity is Severity.ERROR]
-        if warnings:
-            self.add_report_section("call", "runcontract warnings", _describe(warnings))
-        if errors:
-            raise ContractViolatedError(_describe(errors))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ContractViolatedError | GateCouldNotCheckError):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style))
+        self.judge(self.violations)
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return self.recording or self.name, None, f"recording {self.name}"

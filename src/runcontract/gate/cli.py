@@ -9,18 +9,15 @@ from typing import Any, TextIO, cast
 from urllib.parse import urlsplit
 
 from runcontract.model import Profile
+from runcontract.options import add_rule_options, rule_codes
 
 REPORT_KINDS = ("text", "json", "junit")
-
-
-def _codes(text: str) -> list[str]:
-    return [part for part in text.replace(" ", ",").split(",") if part]
 
 
 def _phases(text: str) -> list[str]:
     from runcontract.gate.session import ALL_PHASES  # noqa: PLC0415
 
-    chosen = _codes(text)
+    chosen = rule_codes(text)
     unknown = [p for p in chosen if p not in ALL_PHASES]
     if unknown:
         raise argparse.ArgumentTypeError(
@@ -50,7 +47,7 @@ def _budget(text: str) -> int:
 
 def _reports(text: str) -> list[tuple[str, str]]:
     found = []
-    for part in _codes(text):
+    for part in rule_codes(text):
         kind, sep, path = part.partition("=")
         if not sep or kind not in REPORT_KINDS or not path:
             raise argparse.ArgumentTypeError(
@@ -144,13 +141,7 @@ def add_gate_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="schemathesis seed; the same seed sends the same cases (default 0)",
     )
     rules = parser.add_argument_group("rules")
-    rules.add_argument(
-        "--strict",
-        action="store_true",
-        help="take the spec as written: the real API's known deviations become errors",
-    )
-    rules.add_argument("--select", type=_codes, action="extend", default=[], metavar="CODES")
-    rules.add_argument("--ignore", type=_codes, action="extend", default=[], metavar="CODES")
+    add_rule_options(rules)
     output = parser.add_argument_group("output")
     output.add_argument(
         "--report",
