@@ -21,17 +21,16 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # for tests.serving, the loopback server helper the tests use
+
+from tests.serving import serving  # noqa: E402
 
 from runcontract.gate.document import document_path  # noqa: E402
 from runcontract.gate.phases import schemathesis_workers  # noqa: E402
@@ -55,22 +54,8 @@ class Figure:
         return self.cases / self.seconds if self.seconds else 0.0
 
 
-@contextmanager
-def serving() -> Iterator[str]:
-    app = create_app(step_seconds=STEP, api_key=KEY)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def serving_reference() -> AbstractContextManager[str]:
+    return serving(create_app(step_seconds=STEP, api_key=KEY))
 
 
 def gate(name: str, options: GateOptions, key: str) -> Figure:
@@ -129,7 +114,7 @@ def main() -> None:
     for _ in range(args.rounds):
         default = GateOptions(max_examples=args.max_examples)
         figures.append(gate("gate, in-process", default, in_process_key()))
-        with serving() as base_url:
+        with serving_reference() as base_url:
             over_http = GateOptions(base_url=base_url, max_examples=args.max_examples)
             figures.append(gate("gate, HTTP", over_http, KEY))
             figures.append(st_run(base_url, args.max_examples, workers))

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 import io
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
-
-import pytest
-import uvicorn
 
 from runcontract.cli import run as runcontract
 
@@ -38,28 +30,6 @@ def gate(*argv: str) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
     code = runcontract(["gate", *argv], stdout, stderr)
     return Result(code, stdout.getvalue(), stderr.getvalue())
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """`app` under uvicorn on 127.0.0.1; yields its base URL with the /v1 prefix."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", loop="asyncio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="gate-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start within 10 s")
-        time.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def closed_port() -> int:

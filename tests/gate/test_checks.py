@@ -13,7 +13,7 @@ import pytest
 from runcontract.gate.document import document_path
 from runcontract.model import Profile
 from runcontract.server import create_app
-from tests.gate.helpers import serving
+from tests.serving import serving
 
 pytestmark = pytest.mark.timeout(120)
 HEADERS = {"Authorization": "Bearer sk-test-st", "OpenAI-Beta": "assistants=v2"}

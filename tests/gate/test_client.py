@@ -14,7 +14,7 @@ import pytest
 
 from runcontract.gate.client import PLACEHOLDER, GateClient, Policy, Target, retry_after
 from runcontract.gate.traffic import Exchange, Problem
-from tests.gate.helpers import serving
+from tests.serving import serving
 
 pytestmark = pytest.mark.timeout(60)
 KEY = "sk-test-client0123456789"

@@ -131,7 +131,7 @@ def test_plain_st_run_finds_undocumented_answers_in_upstream_and_none_in_ours(
     import re
 
     from runcontract.server import create_app
-    from tests.gate.helpers import serving
+    from tests.serving import serving
 
     with serving(create_app(step_seconds=0.02)) as base_url:
         upstream = plain_st_run(shared / "reference" / "runs-api-v2.yaml", base_url, tmp_path)

@@ -12,7 +12,8 @@ import yaml
 
 from runcontract.cli import run as runcontract
 from runcontract.server import create_app
-from tests.gate.helpers import FAKE_KEY, QUICK, closed_port, gate, serving
+from tests.gate.helpers import FAKE_KEY, QUICK, closed_port, gate
+from tests.serving import serving
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -16,7 +16,8 @@ import pytest
 
 from runcontract.gate.driver import SCENARIOS
 from runcontract.server import create_app
-from tests.gate.helpers import FAKE_KEY, KEY_ENV, gate, serving
+from tests.gate.helpers import FAKE_KEY, KEY_ENV, gate
+from tests.serving import serving
 
 pytestmark = pytest.mark.timeout(120)
 QUICK = ("--runcontract-phases=lifecycle,fuzzing", "--runcontract-max-examples=3")

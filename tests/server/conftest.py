@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from runcontract.engine import Engine
@@ -16,6 +13,7 @@ from runcontract.model import Profile
 from runcontract.server import ManualClock, create_app
 from tests.server.conformance import real_keys, schema_errors
 from tests.server.recording import STEP_SECONDS, Api, Recorder
+from tests.serving import serving
 
 LIVE_STEP_SECONDS = 0.05
 
@@ -77,21 +75,5 @@ class LiveServer:
 def live_server() -> Iterator[LiveServer]:
     """The honest server under uvicorn on 127.0.0.1, a free port, in a background thread."""
     recorder = Recorder(create_app(step_seconds=LIVE_STEP_SECONDS))
-    config = uvicorn.Config(
-        recorder, host="127.0.0.1", port=0, log_level="warning", lifespan="off", loop="asyncio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="reference-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the reference server did not start within 10 s")
-        time.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}/v1", recorder)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        assert not thread.is_alive(), "the reference server did not stop within 10 s"
+    with serving(recorder) as base_url:
+        yield LiveServer(base_url, recorder)
