@@ -257,3 +257,17 @@ def test_requests_on_one_thread_go_one_at_a_time_and_other_threads_overlap() -> 
     assert most["a"] == 1
     assert most["b"] == 1
     assert most["all"] == 2
+
+
+def test_credential_headers_are_dropped_from_what_the_gate_keeps() -> None:
+    from runcontract.gate.client import clean_headers  # noqa: PLC0415
+
+    kept = clean_headers(
+        [
+            ("Authorization", "Bearer sk-test-abcdefghijkl"),
+            ("Set-Cookie", "__cf_bm=session; Path=/"),
+            ("Cookie", "a=b"),
+            ("Content-Type", "application/json"),
+        ]
+    )
+    assert kept == (("content-type", "application/json"),)

@@ -32,12 +32,10 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from runcontract.gate.traffic import Exchange, Headers, Problem
+from runcontract.redact import CREDENTIAL_HEADERS
 
 T = TypeVar("T")
 
-CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "api-key", "x-api-key", "openai-api-key", "proxy-authorization", "cookie"}
-)
 # Stands for the key in every request schemathesis builds, so the key itself never enters
 # schemathesis: not its cases, its failure messages, nor its curl commands.
 PLACEHOLDER = "runcontract-placeholder-key"
