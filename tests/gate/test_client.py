@@ -260,7 +260,7 @@ def test_requests_on_one_thread_go_one_at_a_time_and_other_threads_overlap() -> 
 
 
 def test_credential_headers_are_dropped_from_what_the_gate_keeps() -> None:
-    from runcontract.gate.client import clean_headers  # noqa: PLC0415
+    from runcontract.gate.client import clean_headers
 
     kept = clean_headers(
         [
