@@ -316,3 +316,25 @@ def test_a_generated_corpus_is_clean() -> None:
     for _ in range(2000):
         run = build_run(rng)
         assert DEFAULT.check_run(run) == [], run
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "code"),
+    [
+        ("created_at", 1_700_000_000_000.0, "T006"),  # milliseconds, written as a float
+        ("started_at", 1.0, "T001"),  # before created_at
+        ("expires_at", 1e23, "T006"),
+    ],
+)
+def test_an_integral_float_is_the_integer_json_schema_says_it_is(
+    key: str, value: float, code: str
+) -> None:
+    run = build_run(random.Random(5), "v2", "in_progress")
+    run[key] = value
+    assert code in {v.rule for v in DEFAULT.check_run(run)}
+
+
+def test_usage_counts_written_as_integral_floats_are_added_up() -> None:
+    run = build_run(random.Random(5), "v2", "completed")
+    run["usage"] = {"prompt_tokens": 10.0, "completion_tokens": 5.0, "total_tokens": 16.0}
+    assert "U002" in {v.rule for v in DEFAULT.check_run(run)}

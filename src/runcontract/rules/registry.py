@@ -48,9 +48,15 @@ TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled",
 TERMINAL_TIMESTAMPS = ("completed_at", "failed_at", "cancelled_at")
 
 
+def as_integer(value: Any) -> int | None:
+    """The value as an int when JSON Schema counts it an integer (1700000000.0 is), else None."""
+    if value.__class__ is int:
+        return value
+    if value.__class__ is float and value.is_integer():
+        return int(value)
+    return None
+
+
 def integer(run: dict[str, Any], key: str) -> int | None:
     """The field as an int, or None when absent, null or not an integer (the schema's business)."""
-    value = run.get(key)
-    if type(value) is int:
-        return value
-    return None
+    return as_integer(run.get(key))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import TERMINAL_TIMESTAMPS, Finding, object_check
+from runcontract.rules.registry import TERMINAL_TIMESTAMPS, Finding, as_integer, object_check
 
 ALL_TIMESTAMPS = ("created_at", "started_at", "expires_at", *TERMINAL_TIMESTAMPS)
 LARGEST_SECONDS = 10**11  # the year 5138: anything larger is milliseconds or garbage
@@ -13,9 +13,11 @@ LARGEST_SECONDS = 10**11  # the year 5138: anything larger is milliseconds or ga
 
 @object_check("T001", "T002", "T003", "T004", "T005", "T006")
 def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
-    # Every value as an int or None (a wrong type is the schema's business); one lookup each,
-    # since this runs for every object.
-    values = {key: value for key in ALL_TIMESTAMPS if type(value := run.get(key)) is int}
+    # Every value as an int or None (a wrong type is the schema's business; an integral float
+    # is an integer to the schema, so to these rules too); one lookup each.
+    values = {
+        key: value for key in ALL_TIMESTAMPS if (value := as_integer(run.get(key))) is not None
+    }
     for key, value in values.items():
         if not 0 <= value <= LARGEST_SECONDS:
             out.append(

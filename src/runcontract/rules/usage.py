@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import LIVE_STATUSES, Finding, object_check
+from runcontract.rules.registry import LIVE_STATUSES, Finding, as_integer, object_check
 
 COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
 USAGE_EXPECTED = frozenset({"completed", "incomplete", "failed"})
@@ -27,15 +27,15 @@ def usage(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
         )
     if not isinstance(value, dict):
         return
-    counts = {key: value.get(key) for key in COUNTS}
+    counts = {key: as_integer(value.get(key)) for key in COUNTS}
     for key, count in counts.items():
-        if type(count) is int and count < 0:
+        if count is not None and count < 0:
             out.append(Finding("U003", f"$.usage.{key}", f"{key} is negative ({count})", count))
     prompt, completion, total = (counts[key] for key in COUNTS)
     if (
-        type(prompt) is int
-        and type(completion) is int
-        and type(total) is int
+        prompt is not None
+        and completion is not None
+        and total is not None
         and prompt + completion != total
     ):
         out.append(
