@@ -1,22 +1,25 @@
 """Lifecycle rules: a run judged across its successive observations.
 
-The tracker keeps a small snapshot of the last observation of each run (grouped by run id, in
-recorded order) and compares every new observation with it. Violations are added to the result
-of the later observation and name the earlier one in `related`.
+The tracker keeps the facts of the last observation of each run (grouped by run id, in recorded
+order) and compares the facts of every new observation with them. Facts come from a run dict
+(`facts_of`) or straight from a decoder that has already proven the object clean
+(`observe_facts`). Violations are added to the result of the later observation and name the
+earlier one in `related`.
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
 from runcontract._data import data_dir
 from runcontract.model import JSON, ObjectResult, Observation, Profile, Source, Violation
-from runcontract.rules.registry import TERMINAL_STATUSES, TERMINAL_TIMESTAMPS, integer
+from runcontract.rules.registry import TERMINAL_STATUSES, TERMINAL_TIMESTAMPS, as_integer
 
 if TYPE_CHECKING:
     from runcontract.engine.core import Engine
@@ -28,6 +31,9 @@ RUN_EVENT = "thread.run."
 # run). A run seen again after this many other runs is judged afresh from there; the summary
 # counts the runs let go, so nothing is dropped silently.
 DEFAULT_WINDOW = 50_000
+NO_END: tuple[None, None, None] = (None, None, None)
+USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
+RESUMED_STATUSES = ("queued", "in_progress")
 
 
 @cache
@@ -37,31 +43,75 @@ def transitions() -> dict[str, frozenset[str]]:
     return {str(status): frozenset(str(n) for n in nexts) for status, nexts in table.items()}
 
 
-@dataclass(slots=True)
-class _Snapshot:
-    """What the tracker remembers of a run's last observation."""
+class RunFacts(NamedTuple):
+    """What the lifecycle rules look at in one observation of a run."""
 
-    source: Source
-    status: str | None
-    fixed: tuple[Any, ...]  # the IMMUTABLE_FIELDS, in order
-    started_at: int | None
+    status: str | None  # None when not a string (the schema reports that)
+    fixed: tuple[Any, ...]  # the IMMUTABLE_FIELDS, in order, as the run gives them
+    started_at: int | None  # None when not an integer
     expires_at: int | None
-    ended: tuple[int | None, ...]  # the TERMINAL_TIMESTAMPS, in order
+    ended: tuple[int | None, ...]  # the TERMINAL_TIMESTAMPS, in order; NO_END when none is set
     usage: JSON  # as _compact_usage gives it
     call_ids: frozenset[str] | None  # required tool call ids, when the run requires action
-    resumed: bool  # tool outputs were submitted since started_at was last stamped
-    exchange: tuple[str, str] | None  # the submission this observation answered, if any
+
+
+# What the tracker remembers of a run's last observation, in one flat tuple to keep it small (one
+# is kept for each run in the window): its RunFacts ([:7]), then where it was seen ([7]), whether
+# tool outputs were submitted since started_at was last stamped ([8]), and the submission it
+# answered, its file and interaction ([9]), if any. Built as `facts + (...)`, several times
+# faster than unpacking, hence the RUF005 exceptions.
+_Snapshot = tuple[
+    str | None,
+    tuple[Any, ...],
+    int | None,
+    int | None,
+    tuple[int | None, ...],
+    JSON,
+    frozenset[str] | None,
+    Source,
+    bool,
+    tuple[str, str] | None,
+]
 
 
 @dataclass(slots=True)
 class _Now:
     """The observation being judged, with what the comparisons need of it."""
 
-    observation: Observation
-    run: dict[str, Any]
+    facts: RunFacts
+    source: Source
     profile: Profile
-    submitted: frozenset[str] | None  # tool_call_ids, when it answers a recorded submission
     out: list[Violation]
+    submitted: frozenset[str] | None  # tool_call_ids, when it answers a recorded submission
+
+
+def _compact_usage(usage: JSON) -> JSON:
+    """Usage as the tuple of its three counts when it has them, else as it is.
+
+    The counts are what L007 compares: details beside them (prompt_token_details, in the real
+    API's later runs) are left out, and a tuple keeps a fraction of a dict's memory.
+    """
+    if isinstance(usage, dict):
+        get = usage.get
+        prompt, completion, total = (
+            as_integer(get("prompt_tokens")),
+            as_integer(get("completion_tokens")),
+            as_integer(get("total_tokens")),
+        )
+        if prompt is not None and completion is not None and total is not None:
+            return (prompt, completion, total)
+    return usage
+
+
+def _usage_json(usage: JSON) -> JSON:
+    """Usage as the run gave it, from its compact form."""
+    return dict(zip(USAGE_COUNTS, usage, strict=True)) if isinstance(usage, tuple) else usage
+
+
+def _usage_text(usage: JSON) -> str:
+    if isinstance(usage, tuple):
+        return ", ".join(f"{key} {count}" for key, count in zip(USAGE_COUNTS, usage, strict=True))
+    return repr(usage)
 
 
 def _call_ids(run: dict[str, Any]) -> frozenset[str] | None:
@@ -77,6 +127,50 @@ def _call_ids(run: dict[str, Any]) -> frozenset[str] | None:
         for call in calls
         if isinstance(call, dict) and isinstance(call.get("id"), str)
     )
+
+
+_new_facts = tuple.__new__  # skips RunFacts.__new__, a Python frame, on the hot path
+
+
+def facts_of(run: dict[str, Any]) -> RunFacts:
+    """The facts of one run object."""
+    # Once per observation, so one lookup per key and no helper call in the common case.
+    get = run.get
+    status = get("status")
+    if status.__class__ is not str:
+        status = None
+    started = get("started_at")
+    if started.__class__ is not int:
+        started = as_integer(started)  # None, or an integral float as JSON Schema reads it
+    expires = get("expires_at")
+    if expires.__class__ is not int:
+        expires = as_integer(expires)
+    completed, failed, cancelled = get("completed_at"), get("failed_at"), get("cancelled_at")
+    if completed.__class__ is not int:
+        completed = as_integer(completed)
+    if failed.__class__ is not int:
+        failed = as_integer(failed)
+    if cancelled.__class__ is not int:
+        cancelled = as_integer(cancelled)
+    usage = get("usage")
+    if usage is not None:
+        usage = _compact_usage(usage)
+    facts: RunFacts = _new_facts(
+        RunFacts,
+        (
+            status,
+            (get("object"), get("created_at"), get("thread_id"), get("assistant_id")),
+            started,
+            expires,
+            # one shared tuple for the many runs not ended yet
+            NO_END
+            if completed is None and failed is None and cancelled is None
+            else (completed, failed, cancelled),
+            usage,
+            _call_ids(run) if status == "requires_action" else None,
+        ),
+    )
+    return facts
 
 
 def _exchange(source: Source) -> tuple[str, str]:
@@ -104,40 +198,6 @@ def _submitted_ids(observation: Observation) -> frozenset[str] | None:
     )
 
 
-NO_END: tuple[None, None, None] = (None, None, None)
-USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
-
-
-def _compact_usage(usage: JSON) -> JSON:
-    """Usage as a tuple of its three counts when it has them (a fraction of a dict's memory)."""
-    if isinstance(usage, dict) and len(usage) == len(USAGE_COUNTS):
-        counts = tuple(usage.get(key) for key in USAGE_COUNTS)
-        if all(type(count) is int for count in counts):
-            return counts
-    return usage
-
-
-def _usage_text(usage: JSON) -> str:
-    if isinstance(usage, tuple):
-        return ", ".join(f"{key} {count}" for key, count in zip(USAGE_COUNTS, usage, strict=True))
-    return repr(usage)
-
-
-def _status(run: dict[str, Any]) -> str | None:
-    """The status as a string, or None when it is not one (the schema reports that)."""
-    status = run.get("status")
-    return status if isinstance(status, str) else None
-
-
-def _leaves_requires_action(before: _Snapshot | None, run: dict[str, Any]) -> bool:
-    """A run going from requires_action back to work had its tool outputs submitted."""
-    return (
-        before is not None
-        and before.status == "requires_action"
-        and _status(run) in ("queued", "in_progress")
-    )
-
-
 class LifecycleTracker:
     def __init__(
         self, engine: Engine, *, window: int = DEFAULT_WINDOW, files_in_order: bool = False
@@ -146,9 +206,16 @@ class LifecycleTracker:
         self.files_in_order = files_in_order
         self.window = window
         self.forgotten = 0
-        # insertion-ordered: a run seen again is moved to the end, the oldest is let go first
-        self._runs: dict[str, _Snapshot] = {}
+        # in the order last seen: a run seen again is moved to the end, the oldest is let go
+        self._runs: OrderedDict[str, _Snapshot] = OrderedDict()
         self._table = transitions()
+        # the status changes no rule objects to, so most changes cost one set lookup
+        self._allowed = frozenset(
+            (status, following)
+            for status, nexts in self._table.items()
+            if status not in TERMINAL_STATUSES
+            for following in nexts
+        )
 
     @property
     def runs(self) -> int:
@@ -157,64 +224,69 @@ class LifecycleTracker:
     def observe(self, observation: Observation, result: ObjectResult) -> None:
         run = observation.run
         run_id = result.run_id
-        if run_id is None or result.profile is None or not isinstance(run, dict):
+        profile = result.profile
+        if run_id is None or profile is None or not isinstance(run, dict):
             return
+        source = observation.source
+        event = observation.event
+        if observation.request is None and not event:
+            self.observe_facts(run_id, profile, facts_of(run), source, result.violations)
+            return
+        submitted = _submitted_ids(observation)
+        exchange = _exchange(source) if submitted is not None else None
         runs = self._runs
         before = runs.pop(run_id, None)
-        submitted = _submitted_ids(observation) if observation.request is not None else None
-        exchange = _exchange(observation.source) if submitted is not None else None
-        if before is not None and exchange is not None and exchange == before.exchange:
+        if before is not None and exchange is not None and exchange == before[9]:
             submitted = None  # a later event of the same streamed answer: answered once already
-        if before is not None or observation.event:
-            now = _Now(observation, run, result.profile, submitted, result.violations)
-            if observation.event:
-                self._stream_event(now)
-            if before is not None:
-                self._compare(before, now)
-        # (a submission whose run was not seen before has nothing to be compared with)
-        runs[run_id] = self._snapshot(before, observation.source, run, submitted, exchange)
+        now = _Now(facts_of(run), source, profile, result.violations, submitted)
+        if event:
+            self._stream_event(now, event, run.get("status"))
+        if before is None:
+            # a submission whose run was not seen before has nothing to be compared with
+            runs[run_id] = now.facts + (source, submitted is not None, exchange)  # noqa: RUF005
+        else:
+            runs[run_id] = self._follow(before, now, exchange)
         if len(runs) > self.window:
-            del runs[next(iter(runs))]
+            runs.popitem(last=False)
             self.forgotten += 1
 
-    @staticmethod
-    def _snapshot(
-        before: _Snapshot | None,
+    def observe_facts(
+        self,
+        run_id: str,
+        profile: Profile,
+        facts: RunFacts,
         source: Source,
-        run: dict[str, Any],
-        submitted: frozenset[str] | None,
-        exchange: tuple[str, str] | None,
-    ) -> _Snapshot:
-        # Once per observation, so one lookup per field and no helper calls.
-        get = run.get
-        status = get("status")
-        if status.__class__ is not str:
-            status = None
-        started = get("started_at")
-        if started.__class__ is not int:
-            started = None
-        expires = get("expires_at")
-        ended: tuple[Any, ...] = (get("completed_at"), get("failed_at"), get("cancelled_at"))
-        if ended == NO_END:
-            ended = NO_END  # one shared tuple for the many runs not ended yet
+        violations: list[Violation],
+    ) -> None:
+        """`observe` for an observation with no request and no stream event, from its facts."""
+        runs = self._runs
+        before = runs.pop(run_id, None)
+        if before is None:
+            runs[run_id] = facts + (source, False, None)  # noqa: RUF005
+        elif facts == before[:7]:
+            # nothing a rule looks at changed, and no rule fires on that
+            runs[run_id] = facts + (source, before[8], before[9])  # noqa: RUF005
         else:
-            ended = tuple(v if v.__class__ is int else None for v in ended)
-        resumed = before is not None and (
-            _leaves_requires_action(before, run)
-            or (before.resumed and started == before.started_at)
+            runs[run_id] = self._follow(
+                before, _Now(facts, source, profile, violations, None), None
+            )
+        if len(runs) > self.window:
+            runs.popitem(last=False)
+            self.forgotten += 1
+
+    def _follow(self, before: _Snapshot, now: _Now, exchange: tuple[str, str] | None) -> _Snapshot:
+        """Compare the observation with the run's last one; what to remember of the run then."""
+        old: RunFacts = _new_facts(RunFacts, before[:7])
+        was, resumed, answered = before[7], before[8], before[9]
+        facts = now.facts
+        # tool outputs were submitted: recorded, or seen as the run going from requires_action
+        # back to work
+        answered_now = now.submitted is not None or (
+            old.status == "requires_action" and facts.status in RESUMED_STATUSES
         )
-        return _Snapshot(
-            source,
-            status,
-            (get("object"), get("created_at"), get("thread_id"), get("assistant_id")),
-            started,
-            expires if expires.__class__ is int else None,
-            ended,
-            _compact_usage(get("usage")) if status in TERMINAL_STATUSES else None,
-            _call_ids(run) if status == "requires_action" else None,
-            resumed or submitted is not None,
-            exchange or (before.exchange if before is not None else None),
-        )
+        self._compare(old, was, resumed or answered_now, now)
+        resumed = answered_now or (resumed and facts.started_at == old.started_at)
+        return facts + (now.source, resumed, answered if exchange is None else exchange)  # noqa: RUF005
 
     def _add(
         self, now: _Now, code: str, path: str, message: str, *, value: JSON, related: Source | None
@@ -222,16 +294,13 @@ class LifecycleTracker:
         if self.engine.is_enabled(code, now.profile):
             now.out.append(
                 self.engine.violation(
-                    code, path, message, value, source=now.observation.source, related=related
+                    code, path, message, value, source=now.source, related=related
                 )
             )
 
-    def _stream_event(self, now: _Now) -> None:
-        observation, run = now.observation, now.run
-        event = observation.event
-        if not event or not event.startswith(RUN_EVENT):
+    def _stream_event(self, now: _Now, event: str, status: JSON) -> None:
+        if not event.startswith(RUN_EVENT):
             return
-        status = run.get("status")
         named = event[len(RUN_EVENT) :]
         expected = "queued" if named == "created" else named
         if status == expected:
@@ -246,50 +315,67 @@ class LifecycleTracker:
             related=None,
         )
 
-    def _compare(self, before: _Snapshot, now: _Now) -> None:
+    def _compare(self, old: RunFacts, was: Source, resumed: bool, now: _Now) -> None:
+        """Add what the change from `old` to `now` breaks.
+
+        `resumed`: tool outputs were submitted since started_at was last stamped, or with `now`.
+        """
         # Within one input the recorded order is known. Between two files it is not (a list
         # page may have been recorded before a poll kept in a file that sorts first), so there
         # only what must agree in any order is compared, unless the user says the files are in
-        # order (--files-in-order).
-        ordered = self.files_in_order or before.source.file == now.observation.source.file
+        # order (--files-in-order). Each rule is looked at only when its facts changed in a way
+        # it may object to.
+        facts = now.facts
+        status, previous = facts.status, old.status
+        ordered = self.files_in_order or was.file == now.source.file
         if ordered:
-            self._status_change(before, now)
-            self._started_at(before, now)
-        self._identity(before, now)
-        self._end_times(before, now, ordered=ordered)
-        self._expiry(before, now, ordered=ordered)
-        self._usage(before, now, ordered=ordered)
+            if status != previous and (previous, status) not in self._allowed:
+                self._status_change(old, was, now)
+            if old.started_at is not None and facts.started_at != old.started_at:
+                self._started_at(old, was, resumed, now)
+        if facts.fixed != old.fixed:
+            self._identity(old, was, now)
+        if old.ended is not NO_END and facts.ended != old.ended:
+            self._end_times(old, was, now, ordered=ordered)
+        if (
+            old.expires_at is not None
+            and facts.expires_at is not None
+            and facts.expires_at != old.expires_at
+        ):
+            self._expiry(old, was, now, ordered=ordered)
+        if old.usage is not None and facts.usage != old.usage and previous in TERMINAL_STATUSES:
+            self._usage(old, was, now, ordered=ordered)
         if ordered and now.submitted is not None:
-            self._tool_outputs(before, now, now.submitted)
+            self._tool_outputs(old, was, now, now.submitted)
 
-    def _status_change(self, before: _Snapshot, now: _Now) -> None:
-        was, old, status = before.source, before.status, _status(now.run)
-        if old is None or status is None or status == old:
+    def _status_change(self, old: RunFacts, was: Source, now: _Now) -> None:
+        previous, status = old.status, now.facts.status
+        if previous is None or status is None or status == previous:
             return
-        if old in TERMINAL_STATUSES:
+        if previous in TERMINAL_STATUSES:
             self._add(
                 now,
                 "L002",
                 "$.status",
-                f"status changed from {old} (final, at {was}) to {status}",
+                f"status changed from {previous} (final, at {was}) to {status}",
                 value=status,
                 related=was,
             )
-        elif old in self._table and status not in self._table[old]:
+        elif previous in self._table and status not in self._table[previous]:
             self._add(
                 now,
                 "L001",
                 "$.status",
-                f"status went from {old} (at {was}) to {status}, which its lifecycle does "
+                f"status went from {previous} (at {was}) to {status}, which its lifecycle does "
                 "not allow",
                 value=status,
                 related=was,
             )
 
-    def _identity(self, before: _Snapshot, now: _Now) -> None:
-        was = before.source
-        for key, previous in zip(IMMUTABLE_FIELDS, before.fixed, strict=True):
-            current = now.run.get(key)
+    def _identity(self, old: RunFacts, was: Source, now: _Now) -> None:
+        for key, previous, current in zip(
+            IMMUTABLE_FIELDS, old.fixed, now.facts.fixed, strict=True
+        ):
             if current != previous:
                 self._add(
                     now,
@@ -300,10 +386,10 @@ class LifecycleTracker:
                     related=was,
                 )
 
-    def _end_times(self, before: _Snapshot, now: _Now, *, ordered: bool) -> None:
-        was = before.source
-        for key, previous in zip(TERMINAL_TIMESTAMPS, before.ended, strict=True):
-            current = integer(now.run, key)
+    def _end_times(self, old: RunFacts, was: Source, now: _Now, *, ordered: bool) -> None:
+        for key, previous, current in zip(
+            TERMINAL_TIMESTAMPS, old.ended, now.facts.ended, strict=True
+        ):
             # cleared later is a change; out of order only two different times are
             if previous is not None and current != previous and (ordered or current is not None):
                 self._add(
@@ -315,13 +401,13 @@ class LifecycleTracker:
                     related=was,
                 )
 
-    def _expiry(self, before: _Snapshot, now: _Now, *, ordered: bool) -> None:
-        expires, previous = integer(now.run, "expires_at"), before.expires_at
+    def _expiry(self, old: RunFacts, was: Source, now: _Now, *, ordered: bool) -> None:
+        expires, previous = now.facts.expires_at, old.expires_at
         if previous is None or expires is None or expires == previous:
             return
         if expires < previous and ordered:
             code = "L005"
-        elif before.status not in TERMINAL_STATUSES and _status(now.run) not in TERMINAL_STATUSES:
+        elif old.status not in TERMINAL_STATUSES and now.facts.status not in TERMINAL_STATUSES:
             code = "L006"
         else:
             return
@@ -329,38 +415,31 @@ class LifecycleTracker:
             now,
             code,
             "$.expires_at",
-            f"expires_at changed from {previous} (at {before.source}) to {expires}",
+            f"expires_at changed from {previous} (at {was}) to {expires}",
             value=expires,
-            related=before.source,
+            related=was,
         )
 
-    def _usage(self, before: _Snapshot, now: _Now, *, ordered: bool) -> None:
-        usage = now.run.get("usage")
-        if (
-            before.status not in TERMINAL_STATUSES
-            or before.usage is None
-            or _compact_usage(usage) == before.usage
-        ):
+    def _usage(self, old: RunFacts, was: Source, now: _Now, *, ordered: bool) -> None:
+        usage = now.facts.usage
+        if old.status not in TERMINAL_STATUSES or old.usage is None or usage == old.usage:
             return
-        if not ordered and (usage is None or _status(now.run) not in TERMINAL_STATUSES):
+        if not ordered and (usage is None or now.facts.status not in TERMINAL_STATUSES):
             return  # out of order, an earlier observation of the run may simply lack it
         self._add(
             now,
             "L007",
             "$.usage",
-            f"usage changed after the run ended: {_usage_text(before.usage)} (at {before.source}) "
-            f"then {_usage_text(_compact_usage(usage))}",
-            value=usage,
-            related=before.source,
+            f"usage changed after the run ended: {_usage_text(old.usage)} (at {was}) "
+            f"then {_usage_text(usage)}",
+            value=_usage_json(usage),
+            related=was,
         )
 
-    def _started_at(self, before: _Snapshot, now: _Now) -> None:
-        run, submitted = now.run, now.submitted
-        previous = before.started_at
-        current = integer(run, "started_at")
+    def _started_at(self, old: RunFacts, was: Source, resumed: bool, now: _Now) -> None:
+        previous, current = old.started_at, now.facts.started_at
         if previous is None or current == previous:
             return
-        was = before.source
         if current is not None and current < previous:
             self._add(
                 now,
@@ -370,9 +449,7 @@ class LifecycleTracker:
                 value=current,
                 related=was,
             )
-        elif current is None or not (
-            before.resumed or submitted is not None or _leaves_requires_action(before, run)
-        ):
+        elif current is None or not resumed:
             self._add(
                 now,
                 "L010",
@@ -383,22 +460,23 @@ class LifecycleTracker:
                 related=was,
             )
 
-    def _tool_outputs(self, before: _Snapshot, now: _Now, submitted: frozenset[str]) -> None:
-        was = before.source
-        if before.status != "requires_action" or before.call_ids is None:
+    def _tool_outputs(
+        self, old: RunFacts, was: Source, now: _Now, submitted: frozenset[str]
+    ) -> None:
+        if old.status != "requires_action" or old.call_ids is None:
             self._add(
                 now,
                 "L008",
                 "$.status",
-                f"tool outputs were accepted for a run whose status was {before.status} "
+                f"tool outputs were accepted for a run whose status was {old.status} "
                 f"(at {was}), not requires_action",
-                value=before.status,
+                value=old.status,
                 related=was,
             )
             return
-        if submitted != before.call_ids:
-            missing = sorted(before.call_ids - submitted)
-            extra = sorted(submitted - before.call_ids)
+        if submitted != old.call_ids:
+            missing = sorted(old.call_ids - submitted)
+            extra = sorted(submitted - old.call_ids)
             parts = []
             if missing:
                 parts.append(f"unanswered: {', '.join(missing)}")
