@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 JSON = Any
 """A parsed JSON value: dict, list, str, int, float, bool or None."""
@@ -27,12 +27,13 @@ class Profile(enum.StrEnum):
     V2 = "v2"  # 2026-08-21 spec, current Assistants v2
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """Where an observation (or a read error) came from.
 
     `file` is the path as the user gave it (or "<stdin>"); `entry` names the place inside the file
     in the user's words: "line 12", "[3]", "interaction 5", "interaction 5, event 2", "data[0]".
+    A tuple of two strings, which costs little to make and nothing for the garbage collector to
+    keep: large inputs make one per object, and the lifecycle keeps many.
     """
 
     file: str
@@ -68,6 +69,28 @@ class Observation:
     event: str | None = None
     status_code: int | None = None
     profile_hint: Profile | None = None
+
+
+class Prejudged(tuple[Any, "Profile", "Source"]):
+    """A JSON Lines entry the engine's fast lane found to be a clean run, straight from its bytes.
+
+    Holds the decoded run (the fast lane's own type, not a dict), its profile and its source.
+    A plain tuple, since large inputs make one per line.
+    """
+
+    __slots__ = ()
+
+    @property
+    def run(self) -> Any:
+        return self[0]
+
+    @property
+    def profile(self) -> Profile:
+        return self[1]
+
+    @property
+    def source(self) -> Source:
+        return self[2]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,25 @@ checks are all built on these three.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
 
 from runcontract.catalogue import Catalogue, load_catalogue
+from runcontract.engine.fastlane import FastLane
 from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.engine.profiles import detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
-from runcontract.model import JSON, ObjectResult, Observation, Profile, Severity, Source, Violation
+from runcontract.engine.typed import Unsupported
+from runcontract.model import (
+    JSON,
+    ObjectResult,
+    Observation,
+    Prejudged,
+    Profile,
+    Severity,
+    Source,
+    Violation,
+)
 from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
 
 
@@ -135,6 +147,20 @@ class Engine:
             profile=profile,
             violations=violations,
         )
+
+    @cached_property
+    def fast_lane(self) -> FastLane | None:
+        """The fast lane for JSON Lines (compiled on first use), or None where it cannot be."""
+        try:
+            return FastLane(self.profile)
+        except Unsupported:
+            return None
+
+    @staticmethod
+    def judge_prejudged(item: Prejudged, lifecycle: list[Violation]) -> ObjectResult:
+        """The verdict on a run the fast lane found clean: only what the lifecycle rules found."""
+        run = item.run
+        return ObjectResult(item.source, run.id, run.rc_tag, item.profile, lifecycle)
 
     def judge_all(self, observations: Iterable[Observation]) -> Iterator[ObjectResult]:
         """Judge each observation, then each run's observations in order (lifecycle rules)."""

@@ -49,8 +49,12 @@ def _status_in(
     return condition
 
 
-def contract_schema(profile: Profile) -> dict[str, Any]:
-    """The object rules that JSON Schema can express, for objects that keep them all."""
+def contract_schema(profile: Profile, *, patterns: bool = True) -> dict[str, Any]:
+    """The object rules that JSON Schema can express, for objects that keep them all.
+
+    Without `patterns`, the rules that need a regular expression (I001 to I003, F001) are left
+    out, for a caller that checks them more cheaply itself.
+    """
     later = profile is not Profile.SEED
     timestamp = {"anyOf": [NULL, {"type": "integer", "minimum": 0, "maximum": LARGEST_SECONDS}]}
     conditions: list[dict[str, Any]] = [
@@ -78,30 +82,29 @@ def contract_schema(profile: Profile) -> dict[str, Any]:
             _status_in(set(LIVE_STATUSES), {"expires_at": {"type": "integer"}}),  # C010
             _status_in(set(USAGE_EXPECTED), {"usage": {"type": "object"}}),  # U004
         ]
-    name = {"pattern": f"^{FUNCTION_NAME.pattern}$"}
-    conditions.append(
-        {
-            "properties": {
+    limits: dict[str, Any] = {
+        "usage": {  # U003
+            "anyOf": [NULL, {"properties": {k: {"minimum": 0} for k in COUNTS}}]
+        },
+        "metadata": {  # M001 to M004
+            "anyOf": [
+                NULL,
+                {
+                    "type": "object",
+                    "maxProperties": MAX_KEYS,
+                    "propertyNames": {"maxLength": MAX_KEY_LENGTH},
+                    "additionalProperties": {"type": "string", "maxLength": MAX_VALUE_LENGTH},
+                },
+            ]
+        },
+    }
+    if patterns:
+        name = {"pattern": f"^{FUNCTION_NAME.pattern}$"}
+        limits.update(
+            {
                 "id": {"pattern": "^run_"},  # I001
                 "thread_id": {"pattern": "^thread_"},  # I002
                 "assistant_id": {"pattern": "^asst_"},  # I003
-                "usage": {  # U003
-                    "anyOf": [NULL, {"properties": {k: {"minimum": 0} for k in COUNTS}}]
-                },
-                "metadata": {  # M001 to M004
-                    "anyOf": [
-                        NULL,
-                        {
-                            "type": "object",
-                            "maxProperties": MAX_KEYS,
-                            "propertyNames": {"maxLength": MAX_KEY_LENGTH},
-                            "additionalProperties": {
-                                "type": "string",
-                                "maxLength": MAX_VALUE_LENGTH,
-                            },
-                        },
-                    ]
-                },
                 "tools": {  # F001
                     "items": {
                         "if": {"properties": {"type": {"const": "function"}}, "required": ["type"]},
@@ -109,24 +112,61 @@ def contract_schema(profile: Profile) -> dict[str, Any]:
                     }
                 },
             }
-        }
-    )
+        )
+    conditions.append({"properties": limits})
     return {"allOf": conditions}
 
 
-def _residue_is_clean(run: dict[str, Any]) -> bool:
-    """The rules JSON Schema cannot express, for objects that passed the compiled part."""
-    get = run.get
-    created, started, expires = get("created_at"), get("started_at"), get("expires_at")
+NO_CALLS: list[tuple[str, str, str]] = []
+NO_END = (None, None, None)
+
+
+def times_hold(
+    created: int,
+    started: int | None,
+    expires: int | None,
+    ends: tuple[int | None, int | None, int | None],
+) -> bool:
+    """T001 to T004 for a run that passed the compiled part (its timestamps are integers)."""
     if started is not None and started < created:  # T001
         return False
     if expires is not None and expires < created:  # T004
         return False
+    if ends == NO_END:
+        return True
     floor = created if started is None else started
-    for key in ("completed_at", "failed_at", "cancelled_at"):
-        ended = get(key)
-        if ended is not None and ended < floor:  # T002, T003
+    completed, failed, cancelled = ends  # T002, T003
+    return (
+        (completed is None or completed >= floor)
+        and (failed is None or failed >= floor)
+        and (cancelled is None or cancelled >= floor)
+    )
+
+
+def calls_hold(calls: list[tuple[str, str, str]], names: list[str]) -> bool:
+    """F002 to F004 and I004 for the required tool calls as (id, function name, arguments)."""
+    if len({call[0] for call in calls}) != len(calls):  # F003
+        return False
+    for call_id, name, arguments in calls:
+        if not call_id.startswith("call_") or name not in names:  # I004, F002
             return False
+        try:
+            orjson.loads(arguments)  # F004
+        except orjson.JSONDecodeError:
+            return False
+    return True
+
+
+def _residue_is_clean(run: dict[str, Any]) -> bool:
+    """The rules JSON Schema cannot express, for a run that passed the compiled part."""
+    get = run.get
+    if not times_hold(
+        run["created_at"],
+        get("started_at"),
+        get("expires_at"),
+        (get("completed_at"), get("failed_at"), get("cancelled_at")),
+    ):
+        return False
     usage = get("usage")
     if usage is not None and (
         usage["prompt_tokens"] + usage["completion_tokens"] != usage["total_tokens"]  # U002
@@ -137,23 +177,13 @@ def _residue_is_clean(run: dict[str, Any]) -> bool:
     if len(names) != len(set(names)):  # F005
         return False
     action = get("required_action")
-    return action is None or _calls_are_clean(action["submit_tool_outputs"]["tool_calls"], names)
-
-
-def _calls_are_clean(calls: list[dict[str, Any]], names: list[str]) -> bool:
-    ids = [call["id"] for call in calls]
-    if len(ids) != len(set(ids)):  # F003
-        return False
-    for call in calls:
-        if (
-            not call["id"].startswith("call_") or call["function"]["name"] not in names
-        ):  # I004, F002
-            return False
-        try:
-            orjson.loads(call["function"]["arguments"])  # F004
-        except orjson.JSONDecodeError:
-            return False
-    return True
+    return action is None or calls_hold(
+        [
+            (c["id"], c["function"]["name"], c["function"]["arguments"])
+            for c in action["submit_tool_outputs"]["tool_calls"]
+        ],
+        names,
+    )
 
 
 class FastVerdict:

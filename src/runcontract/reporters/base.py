@@ -8,6 +8,10 @@ from runcontract.model import ObjectResult, ReadError, Summary
 
 
 class Reporter(Protocol):
+    # Whether results without any violation are rendered; when not, the runner need not build
+    # them, which matters on large inputs where nearly every run is clean.
+    reports_clean: bool
+
     def start(self) -> None: ...
 
     def result(self, result: ObjectResult) -> None: ...

@@ -32,6 +32,8 @@ def violation_json(violation: Violation) -> dict[str, Any]:
 
 
 class JsonReporter:
+    reports_clean = True
+
     def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
         self.stream = stream
         self.quiet = quiet

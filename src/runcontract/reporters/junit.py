@@ -28,6 +28,8 @@ def _attr(text: str) -> str:
 
 
 class JunitReporter:
+    reports_clean = True
+
     def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
         self.stream = stream
         self.quiet = quiet

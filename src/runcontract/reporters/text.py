@@ -10,6 +10,8 @@ from runcontract.redact import redact
 
 
 class TextReporter:
+    reports_clean = False
+
     def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
         self.stream = stream
         self.quiet = quiet

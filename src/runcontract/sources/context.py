@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from runcontract.model import JSON, Observation, Profile, ReadError, Request, Source
 from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
 
 MAX_MESSAGE_CHARS = 300
+FastLane = Callable[[bytes], tuple[Any, Profile] | None]
 
 
 class Unreadable(Exception):  # noqa: N818 - it names the state of the input, not a failure of ours
@@ -60,6 +62,8 @@ class FileContext:
     file: str
     limits: Limits
     next_sequence: Callable[[], int]
+    # The engine's fast lane, for JSON Lines: a line's run and profile when it is clean, else None
+    fast_lane: FastLane | None = None
 
     def observation(
         self,

@@ -19,6 +19,7 @@ from runcontract.sources import sse
 from runcontract.sources.bodies import ParsedBody, RecordedBody, body_text
 from runcontract.sources.context import FileContext, Unreadable, join_entry, kind_of
 from runcontract.sources.headers import Headers, first, profile_hint
+from runcontract.sources.jsonfile import loads
 from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
 
@@ -99,7 +100,7 @@ def observations(exchange: Exchange, ctx: FileContext) -> Iterator[Observation |
         yield from _runs_in_stream(text, exchange.entry, found, ctx)
     elif _JSON_START.match(text):
         try:
-            value = orjson.loads(text)
+            value = loads(text)
         except orjson.JSONDecodeError as exc:
             yield ctx.error(exchange.entry, f"response body is not valid JSON ({exc})")
             return
@@ -128,7 +129,7 @@ def _runs_in_stream(
             continue
         where = join_entry(entry, f"event {event.number}")
         try:
-            run = orjson.loads(event.data)
+            run = loads(event.data)
         except orjson.JSONDecodeError as exc:
             if event.name is not None:  # an unnamed event with other data is not a run
                 yield ctx.error(where, f"data of {event.name} is not valid JSON ({exc})")

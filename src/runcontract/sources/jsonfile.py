@@ -6,6 +6,7 @@ anything else in a place where a run belongs is a ReadError for that entry.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -19,9 +20,36 @@ UTF8_BOM = b"\xef\xbb\xbf"
 _JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*[\[{]")
 
 
+# orjson's reason for a number beyond a double, which JSON's grammar allows (RFC 8259, 6)
+_BEYOND_DOUBLE = "number is infinity"
+
+
+def loads(data: bytes | str) -> JSON:
+    """A JSON document, read by orjson; one with a number beyond a double's range by Python's json.
+
+    JSON's grammar allows any number and leaves the range to the reader. orjson refuses what a
+    double cannot hold; such a document is read here as Python reads it (a float infinity, or an
+    exact integer), so it is judged like any other, and alike in every path that reads it.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if not exc.msg.startswith(_BEYOND_DOUBLE):
+            raise
+        try:
+            text = data.decode() if isinstance(data, bytes) else data
+            return json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            raise exc from None
+
+
+def _refuse_constant(name: str) -> JSON:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse(data: bytes) -> JSON:
     try:
-        return orjson.loads(data.removeprefix(UTF8_BOM))
+        return loads(data.removeprefix(UTF8_BOM))
     except orjson.JSONDecodeError as exc:
         raise Unreadable(f"not valid JSON ({json_problem(exc)})") from None
 

@@ -2,7 +2,8 @@
 
 Each line is read like a small JSON document (a run, an array of runs or a list response). A bad
 line is a ReadError for that line only; blank lines are skipped; a line longer than the limit
-is reported and skipped without being held in memory.
+is reported and skipped without being held in memory. With the engine's fast lane, a line it
+finds clean becomes a Prejudged without a dict ever being built; every other line is read here.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
-from runcontract.model import Observation, ReadError
+from runcontract.model import Observation, Prejudged, ReadError, Source
 from runcontract.sources.context import FileContext
-from runcontract.sources.jsonfile import UTF8_BOM, json_problem, plain_observations
+from runcontract.sources.jsonfile import UTF8_BOM, json_problem, loads, plain_observations
+
+_new_tuple = tuple.__new__  # Source without its Python-level __new__, once per line
 
 
-def read_lines(chunks: Iterable[bytes], ctx: FileContext) -> Iterator[Observation | ReadError]:
+def read_lines(
+    chunks: Iterable[bytes], ctx: FileContext
+) -> Iterator[Observation | Prejudged | ReadError]:
     max_line = ctx.limits.max_line_bytes
+    fast_lane, file, next_sequence = ctx.fast_lane, ctx.file, ctx.next_sequence
     number = 0  # lines finished so far
     partial = b""
     overlong = False  # the current line passed the limit and is being skipped
@@ -34,6 +40,12 @@ def read_lines(chunks: Iterable[bytes], ctx: FileContext) -> Iterator[Observatio
             if len(line) > max_line:
                 yield _too_long(number, ctx)
                 continue
+            if fast_lane is not None:
+                clean = fast_lane(line)
+                if clean is not None:
+                    next_sequence()  # as an Observation would have taken it
+                    yield Prejudged((*clean, _new_tuple(Source, (file, f"line {number}"))))
+                    continue
             yield from _read_line(line, number, ctx)
         if len(partial) > max_line:
             if not overlong:
@@ -46,7 +58,7 @@ def read_lines(chunks: Iterable[bytes], ctx: FileContext) -> Iterator[Observatio
 
 def _read_line(line: bytes, number: int, ctx: FileContext) -> Iterator[Observation | ReadError]:
     try:
-        value = orjson.loads(line)
+        value = loads(line)
     except orjson.JSONDecodeError as exc:
         if not line.strip():
             return

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from runcontract.model import Observation, ReadError
+from runcontract.model import Observation, Prejudged, ReadError
 from runcontract.sources import jsonfile, jsonl, yamlfile
-from runcontract.sources.context import FileContext, Unreadable
+from runcontract.sources.context import FastLane, FileContext, Unreadable
 from runcontract.sources.documents import observations_in_document
 from runcontract.sources.exchanges import Exchange, observations
 from runcontract.sources.limits import DEFAULT_LIMITS, Limits
@@ -38,29 +38,40 @@ class FileDone:
     errors: int
 
 
-Item = Observation | ReadError | FileDone
+Item = Observation | Prejudged | ReadError | FileDone
 Opener = Callable[[], contextlib.AbstractContextManager[BinaryIO]]
 
 
 def read_paths(
-    paths: Sequence[str], *, stdin: BinaryIO | None = None, limits: Limits = DEFAULT_LIMITS
+    paths: Sequence[str],
+    *,
+    stdin: BinaryIO | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    fast_lane: FastLane | None = None,
 ) -> Iterator[Item]:
     """Observations of run objects in `paths` (files, folders, "-" for stdin), in recorded order.
 
-    `sequence` counts from 0 across all paths. Each file's items end with its FileDone.
+    `sequence` counts from 0 across all paths. Each file's items end with its FileDone. With a
+    `fast_lane` (the engine's), a JSON Lines entry it finds clean comes as a Prejudged instead of
+    an Observation.
     """
     next_sequence = itertools.count().__next__
     if isinstance(paths, str):  # a str is a Sequence[str] too; one path was meant
         paths = [paths]
     for given in paths:
         if given == STDIN_PATH:
-            yield from _read_one(STDIN_LABEL, "", _stdin_opener(stdin), limits, next_sequence)
+            opener = _stdin_opener(stdin)
+            yield from _read_one(
+                STDIN_LABEL, "", opener, limits, next_sequence, fast_lane=fast_lane
+            )
             continue
         try:
             for found in expand(given):
                 if isinstance(found, FoundFile):
                     opener = _file_opener(found.path)
-                    yield from _read_one(found.label, found.path, opener, limits, next_sequence)
+                    yield from _read_one(
+                        found.label, found.path, opener, limits, next_sequence, fast_lane=fast_lane
+                    )
                 else:
                     yield FileContext(found.label, limits, next_sequence).error(None, found.message)
                     yield FileDone(found.label, 0, 1)
@@ -76,16 +87,18 @@ def _read_one(
     opener: Opener,
     limits: Limits,
     next_sequence: Callable[[], int],
+    *,
+    fast_lane: FastLane | None = None,
 ) -> Iterator[Item]:
-    ctx = FileContext(label, limits, next_sequence)
+    ctx = FileContext(label, limits, next_sequence, fast_lane)
     found = failed = 0
     try:
         with opener() as stream:
             for item in _read_stream(stream, path, ctx):
-                if isinstance(item, Observation):
-                    found += 1
-                else:
+                if item.__class__ is ReadError:
                     failed += 1
+                else:
+                    found += 1
                 yield item
     except Unreadable as exc:
         failed += 1
@@ -101,7 +114,7 @@ def _read_one(
 
 def _read_stream(
     stream: BinaryIO, path: str, ctx: FileContext
-) -> Iterator[Observation | ReadError]:
+) -> Iterator[Observation | Prejudged | ReadError]:
     head, chunks = peek(chunks_of(stream), SNIFF_BYTES)
     if head.startswith(GZIP_MAGIC):
         head, chunks = peek(gunzip(chunks, ctx.limits), SNIFF_BYTES)

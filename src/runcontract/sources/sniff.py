@@ -15,7 +15,7 @@ from typing import Final
 import orjson
 
 from runcontract.sources.context import Unreadable
-from runcontract.sources.jsonfile import UTF8_BOM
+from runcontract.sources.jsonfile import UTF8_BOM, loads
 from runcontract.sources.limits import MiB
 from runcontract.sources.sse import looks_like_sse
 
@@ -77,7 +77,7 @@ def _first_line_is_json_and_more_follows(text: bytes) -> bool:
     if not newline or not rest.strip():
         return False
     try:
-        orjson.loads(line)
+        loads(line)
     except orjson.JSONDecodeError:
         return False
     return True
