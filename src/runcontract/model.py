@@ -71,11 +71,12 @@ class Observation:
     profile_hint: Profile | None = None
 
 
-class Prejudged(tuple[Any, "Profile", "Source"]):
+class Prejudged(tuple[Any, "Profile", tuple[Any, ...], Source]):
     """A JSON Lines entry the engine's fast lane found to be a clean run, straight from its bytes.
 
-    Holds the decoded run (the fast lane's own type, not a dict), its profile and its source.
-    A plain tuple, since large inputs make one per line.
+    Holds the decoded run (the fast lane's own type, not a dict), its profile, the fields the
+    fast lane read of it (`fastlane.READ`) and its source. A plain tuple, since large inputs
+    make one per line.
     """
 
     __slots__ = ()
@@ -89,8 +90,12 @@ class Prejudged(tuple[Any, "Profile", "Source"]):
         return self[1]
 
     @property
-    def source(self) -> Source:
+    def fields(self) -> tuple[Any, ...]:
         return self[2]
+
+    @property
+    def source(self) -> Source:
+        return self[3]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
 from runcontract.engine import Engine
-from runcontract.engine.fastlane import facts
+from runcontract.engine.fastlane import RUN_ID, facts
 from runcontract.model import (
     ObjectResult,
     Observation,
@@ -53,8 +53,10 @@ def judge_stream(
             # the common case of large inputs, kept short: a clean run, straight from its bytes
             found: list[Violation] = []
             if tracker is not None:
-                run = item[0]
-                tracker.observe_facts(run.id, item[1], facts(run), item[2], found)
+                run, profile, fields, source = item
+                tracker.observe_facts(
+                    fields[RUN_ID], profile, facts(fields, run.rc_tag), source, found
+                )
             if found:
                 result = judge_prejudged(item, found)
                 count(summary, result)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
 from runcontract.catalogue import Catalogue, load_catalogue
-from runcontract.engine.fastlane import FastLane
+from runcontract.engine.fastlane import RUN_ID, FastLane
 from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.engine.profiles import detect_profile
@@ -159,8 +159,8 @@ class Engine:
     @staticmethod
     def judge_prejudged(item: Prejudged, lifecycle: list[Violation]) -> ObjectResult:
         """The verdict on a run the fast lane found clean: only what the lifecycle rules found."""
-        run = item.run
-        return ObjectResult(item.source, run.id, run.rc_tag, item.profile, lifecycle)
+        run, profile, fields, source = item
+        return ObjectResult(source, fields[RUN_ID], run.rc_tag, profile, lifecycle)
 
     def judge_all(self, observations: Iterable[Observation]) -> Iterator[ObjectResult]:
         """Judge each observation, then each run's observations in order (lifecycle rules)."""

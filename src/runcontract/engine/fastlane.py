@@ -17,13 +17,14 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from operator import attrgetter
-from typing import Any
+from operator import attrgetter, itemgetter
+from typing import Any, get_args
 
 import msgspec
+from msgspec.structs import astuple
 
 from runcontract.engine.fastpath import calls_hold, contract_schema, times_hold
-from runcontract.engine.lifecycle import NO_END, RunFacts
+from runcontract.engine.lifecycle import RunFacts
 from runcontract.engine.profiles import V1_ONLY_KEYS
 from runcontract.engine.typed import ANY, Builder, Narrower, ObjectShape, Unsupported, split
 from runcontract.model import Profile
@@ -44,7 +45,8 @@ def run_type(profile: Profile) -> Any:
     if not isinstance(shape, ObjectShape):
         raise Unsupported("a run is not an object shape")
     by_status = narrower.narrow(split(shape, "status"), contract_schema(profile, patterns=False))
-    return Builder(f"Run{profile.name.title()}_").build(by_status)
+    # raw_any: FastLane.judge checks the whole line is UTF-8 and holds no integer too long to read
+    return Builder(f"Run{profile.name.title()}_", raw_any=True).build(by_status)
 
 
 _v1_keys = attrgetter(*sorted(V1_ONLY_KEYS))
@@ -87,28 +89,70 @@ def _names_hold(tools: list[Any]) -> list[str] | None:
     return names
 
 
-def _residue(run: Any) -> bool:
-    """The rules the compiled type leaves out, on the decoded struct."""
+# The fields the residue, the lifecycle and the report read, in the order of a struct's fields
+# (by name); read in one call, since a run's many struct types defeat Python's attribute caches.
+READ = (
+    "assistant_id",
+    "cancelled_at",
+    "completed_at",
+    "created_at",
+    "expires_at",
+    "failed_at",
+    "id",
+    "object",
+    "required_action",
+    "started_at",
+    "thread_id",
+    "tools",
+    "usage",
+)
+RUN_ID = READ.index("id")
+_counts = attrgetter("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """Picks READ from a struct's values (msgspec.structs.astuple), for every status's struct."""
+    orders = {cls.__struct_fields__ for cls in get_args(run_union)}
+    if len(orders) != 1:
+        raise Unsupported("the status variants of a run do not share their fields")
+    (order,) = orders
+    missing = set(READ) - set(order)
+    if missing:
+        raise Unsupported(f"a run without the fields {sorted(missing)}")
+    return itemgetter(*(order.index(name) for name in READ))
+
+
+def _residue(fields: tuple[Any, ...]) -> bool:
+    """The rules the compiled type leaves out, on the fields READ of the decoded struct."""
+    (
+        assistant_id,
+        cancelled,
+        completed,
+        created,
+        expires,
+        failed,
+        run_id,
+        _,
+        action,
+        started,
+        thread_id,
+        tools,
+        usage,
+    ) = fields
     if not (
-        run.id.startswith("run_")  # I001
-        and run.thread_id.startswith("thread_")  # I002
-        and run.assistant_id.startswith("asst_")  # I003
-        and times_hold(
-            run.created_at,
-            run.started_at,
-            run.expires_at,
-            (run.completed_at, run.failed_at, run.cancelled_at),
-        )
+        run_id.startswith("run_")  # I001
+        and thread_id.startswith("thread_")  # I002
+        and assistant_id.startswith("asst_")  # I003
+        and times_hold(created, started, expires, (completed, failed, cancelled))
     ):
         return False
-    usage = run.usage
-    if usage is not None and usage.prompt_tokens + usage.completion_tokens != usage.total_tokens:
-        return False  # U002
-    tools = run.tools
+    if usage is not None:
+        prompt, completion, total = _counts(usage)
+        if prompt + completion != total:
+            return False  # U002
     names = _names_hold(tools) if tools else NO_NAMES
     if names is None:
         return False
-    action = run.required_action
     return action is None or calls_hold(
         [
             (c.id, c.function.name, c.function.arguments)
@@ -118,42 +162,61 @@ def _residue(run: Any) -> bool:
     )
 
 
-def facts(run: Any) -> RunFacts:
+def facts(fields: tuple[Any, ...], status: str) -> RunFacts:
     """The lifecycle's facts of a clean run, as `lifecycle.facts_of` gives them for its dict."""
-    status = run.rc_tag
-    ended = (run.completed_at, run.failed_at, run.cancelled_at)
-    usage = run.usage
-    action = run.required_action
+    (
+        assistant_id,
+        cancelled,
+        completed,
+        created,
+        expires,
+        failed,
+        _,
+        kind,
+        action,
+        started,
+        thread_id,
+        _,
+        usage,
+    ) = fields
     return _new_facts(
         RunFacts,
         (
             status,
-            (run.object, run.created_at, run.thread_id, run.assistant_id),
-            run.started_at,
-            run.expires_at,
-            NO_END if ended == NO_END else ended,
-            None
-            if usage is None
-            else (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens),
+            kind,
+            created,
+            thread_id,
+            assistant_id,
+            started,
+            expires,
+            completed,
+            failed,
+            cancelled,
+            None if usage is None else _counts(usage),
             None
             if action is None
-            else frozenset(call.id for call in action.submit_tool_outputs.tool_calls),
+            else tuple(sorted({call.id for call in action.submit_tool_outputs.tool_calls})),
         ),
     )
 
 
+Clean = tuple[Any, Profile, tuple[Any, ...]]  # the decoded run, its profile, its fields READ
+
+
 class FastLane:
-    """`judge(line)`: the decoded run and its profile when the line is a clean run, else None."""
+    """`judge(line)`: the decoded run, its profile and fields when the line is a clean run."""
 
     def __init__(self, profile: Profile | None = None) -> None:
         self.profile = profile
-        self._decode = {p: msgspec.json.Decoder(run_type(p)).decode for p in Profile}
+        types = {p: run_type(p) for p in Profile}
+        self._decode = {p: msgspec.json.Decoder(t).decode for p, t in types.items()}
+        self._pick = {p: _picker(t) for p, t in types.items()}
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
         self._huge_number = re.compile(rb"[0-9]{%d}" % (self._max_digits + 1))
 
-    def judge(self, line: bytes) -> tuple[Any, Profile] | None:
+    def judge(self, line: bytes) -> Clean | None:
         # msgspec passes over the keys no type names without checking their bytes are UTF-8
         if not line.isascii():
             try:
@@ -165,20 +228,22 @@ class FastLane:
         if self.profile is not None:
             return self._clean_as(line, self.profile, None)
         # A guess from the bytes, to try the likely decoder first; the struct then tells. A v2
-        # run may name file_ids inside tool_resources, so a v2 decoder has the last word.
-        if b'"file_ids"' not in line:
+        # run may name file_ids inside tool_resources, so a v2 decoder has the last word. The
+        # keys that tell are found from the end: the API and the SDKs write them late.
+        if line.rfind(b'"file_ids"') < 0:
             return self._clean_as(line, Profile.V2, _v2_holds)
-        guess = Profile.V1 if b'"max_prompt_tokens"' in line else Profile.SEED
+        guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
         clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess])
         return clean or self._clean_as(line, Profile.V2, _v2_holds)
 
     def _clean_as(
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
-    ) -> tuple[Any, Profile] | None:
+    ) -> Clean | None:
         try:
             run = self._decode[profile](line)
-            if (holds is None or holds(run)) and _residue(run):
-                return run, profile
+            fields = self._pick[profile](astuple(run))
+            if (holds is None or holds(run)) and _residue(fields):
+                return run, profile, fields
         except (ValueError, RecursionError):  # msgspec.DecodeError and the like: not clean
             pass
         return None

@@ -44,34 +44,47 @@ def transitions() -> dict[str, frozenset[str]]:
 
 
 class RunFacts(NamedTuple):
-    """What the lifecycle rules look at in one observation of a run."""
+    """What the lifecycle rules look at in one observation of a run.
+
+    Flat, with no tuple inside but usage's counts: one is kept for each run in the window.
+    """
 
     status: str | None  # None when not a string (the schema reports that)
-    fixed: tuple[Any, ...]  # the IMMUTABLE_FIELDS, in order, as the run gives them
+    object: Any  # the IMMUTABLE_FIELDS, as the run gives them
+    created_at: Any
+    thread_id: Any
+    assistant_id: Any
     started_at: int | None  # None when not an integer
     expires_at: int | None
-    ended: tuple[int | None, ...]  # the TERMINAL_TIMESTAMPS, in order; NO_END when none is set
+    completed_at: int | None  # the TERMINAL_TIMESTAMPS
+    failed_at: int | None
+    cancelled_at: int | None
     usage: JSON  # as _compact_usage gives it
-    call_ids: frozenset[str] | None  # required tool call ids, when the run requires action
+    call_ids: tuple[str, ...] | None  # required tool call ids, sorted, when it requires action
+
+    @property
+    def fixed(self) -> tuple[Any, ...]:
+        """The IMMUTABLE_FIELDS, in order."""
+        return self[1:5]
+
+    @property
+    def ended(self) -> tuple[int | None, ...]:
+        """The TERMINAL_TIMESTAMPS, in order."""
+        return self[7:10]
+
+
+FACTS = len(RunFacts._fields)
 
 
 # What the tracker remembers of a run's last observation, in one flat tuple to keep it small (one
-# is kept for each run in the window): its RunFacts ([:7]), then where it was seen ([7]), whether
-# tool outputs were submitted since started_at was last stamped ([8]), and the submission it
-# answered, its file and interaction ([9]), if any. Built as `facts + (...)`, several times
-# faster than unpacking, hence the RUF005 exceptions.
-_Snapshot = tuple[
-    str | None,
-    tuple[Any, ...],
-    int | None,
-    int | None,
-    tuple[int | None, ...],
-    JSON,
-    frozenset[str] | None,
-    Source,
-    bool,
-    tuple[str, str] | None,
-]
+# is kept for each run in the window): its RunFacts ([:FACTS]), then where it was seen (file and
+# entry), whether tool outputs were submitted since started_at was last stamped, and the
+# submission it answered (its file and interaction), if any. Built as `facts + (...)`, several
+# times faster than unpacking, hence the RUF005 exceptions. Its parts are strings, numbers, None
+# or small tuples of those, so the garbage collector stops tracking a snapshot at its first pass
+# rather than walking the whole window again and again.
+_Snapshot = tuple[Any, ...]
+_FILE, _ENTRY, _RESUMED, _ANSWERED = range(FACTS, FACTS + 4)
 
 
 @dataclass(slots=True)
@@ -114,7 +127,7 @@ def _usage_text(usage: JSON) -> str:
     return repr(usage)
 
 
-def _call_ids(run: dict[str, Any]) -> frozenset[str] | None:
+def _call_ids(run: dict[str, Any]) -> tuple[str, ...] | None:
     action = run.get("required_action")
     if not isinstance(action, dict):
         return None
@@ -122,10 +135,14 @@ def _call_ids(run: dict[str, Any]) -> frozenset[str] | None:
     calls = outputs.get("tool_calls") if isinstance(outputs, dict) else None
     if not isinstance(calls, list):
         return None
-    return frozenset(
-        str(call["id"])
-        for call in calls
-        if isinstance(call, dict) and isinstance(call.get("id"), str)
+    return tuple(
+        sorted(
+            {
+                str(call["id"])
+                for call in calls
+                if isinstance(call, dict) and isinstance(call.get("id"), str)
+            }
+        )
     )
 
 
@@ -159,13 +176,15 @@ def facts_of(run: dict[str, Any]) -> RunFacts:
         RunFacts,
         (
             status,
-            (get("object"), get("created_at"), get("thread_id"), get("assistant_id")),
+            get("object"),
+            get("created_at"),
+            get("thread_id"),
+            get("assistant_id"),
             started,
             expires,
-            # one shared tuple for the many runs not ended yet
-            NO_END
-            if completed is None and failed is None and cancelled is None
-            else (completed, failed, cancelled),
+            completed,
+            failed,
+            cancelled,
             usage,
             _call_ids(run) if status == "requires_action" else None,
         ),
@@ -236,14 +255,14 @@ class LifecycleTracker:
         exchange = _exchange(source) if submitted is not None else None
         runs = self._runs
         before = runs.pop(run_id, None)
-        if before is not None and exchange is not None and exchange == before[9]:
+        if before is not None and exchange is not None and exchange == before[_ANSWERED]:
             submitted = None  # a later event of the same streamed answer: answered once already
         now = _Now(facts_of(run), source, profile, result.violations, submitted)
         if event:
             self._stream_event(now, event, run.get("status"))
         if before is None:
             # a submission whose run was not seen before has nothing to be compared with
-            runs[run_id] = now.facts + (source, submitted is not None, exchange)  # noqa: RUF005
+            runs[run_id] = now.facts + (source[0], source[1], submitted is not None, exchange)  # noqa: RUF005
         else:
             runs[run_id] = self._follow(before, now, exchange)
         if len(runs) > self.window:
@@ -262,10 +281,10 @@ class LifecycleTracker:
         runs = self._runs
         before = runs.pop(run_id, None)
         if before is None:
-            runs[run_id] = facts + (source, False, None)  # noqa: RUF005
-        elif facts == before[:7]:
+            runs[run_id] = facts + (source[0], source[1], False, None)  # noqa: RUF005
+        elif facts == before[:FACTS]:
             # nothing a rule looks at changed, and no rule fires on that
-            runs[run_id] = facts + (source, before[8], before[9])  # noqa: RUF005
+            runs[run_id] = facts + (source[0], source[1], before[_RESUMED], before[_ANSWERED])  # noqa: RUF005
         else:
             runs[run_id] = self._follow(
                 before, _Now(facts, source, profile, violations, None), None
@@ -276,8 +295,9 @@ class LifecycleTracker:
 
     def _follow(self, before: _Snapshot, now: _Now, exchange: tuple[str, str] | None) -> _Snapshot:
         """Compare the observation with the run's last one; what to remember of the run then."""
-        old: RunFacts = _new_facts(RunFacts, before[:7])
-        was, resumed, answered = before[7], before[8], before[9]
+        old: RunFacts = _new_facts(RunFacts, before[:FACTS])
+        was = Source(before[_FILE], before[_ENTRY])
+        resumed, answered = before[_RESUMED], before[_ANSWERED]
         facts = now.facts
         # tool outputs were submitted: recorded, or seen as the run going from requires_action
         # back to work
@@ -286,7 +306,8 @@ class LifecycleTracker:
         )
         self._compare(old, was, resumed or answered_now, now)
         resumed = answered_now or (resumed and facts.started_at == old.started_at)
-        return facts + (now.source, resumed, answered if exchange is None else exchange)  # noqa: RUF005
+        file, entry = now.source
+        return facts + (file, entry, resumed, answered if exchange is None else exchange)  # noqa: RUF005
 
     def _add(
         self, now: _Now, code: str, path: str, message: str, *, value: JSON, related: Source | None
@@ -335,7 +356,7 @@ class LifecycleTracker:
                 self._started_at(old, was, resumed, now)
         if facts.fixed != old.fixed:
             self._identity(old, was, now)
-        if old.ended is not NO_END and facts.ended != old.ended:
+        if old.ended not in (NO_END, facts.ended):
             self._end_times(old, was, now, ordered=ordered)
         if (
             old.expires_at is not None
@@ -474,9 +495,10 @@ class LifecycleTracker:
                 related=was,
             )
             return
-        if submitted != old.call_ids:
-            missing = sorted(old.call_ids - submitted)
-            extra = sorted(submitted - old.call_ids)
+        asked = frozenset(old.call_ids)
+        if submitted != asked:
+            missing = sorted(asked - submitted)
+            extra = sorted(submitted - asked)
             parts = []
             if missing:
                 parts.append(f"unanswered: {', '.join(missing)}")

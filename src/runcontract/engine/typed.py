@@ -509,15 +509,27 @@ def split(shape: ObjectShape, name: str) -> Shape:
 
 
 class Builder:
-    """Turns shapes into msgspec types; tagged objects become Structs carrying `rc_tag`."""
+    """Turns shapes into msgspec types; tagged objects become Structs carrying `rc_tag`.
 
-    def __init__(self, prefix: str) -> None:
+    With `raw_any`, a value of any shape is kept as msgspec.Raw, its bytes checked for JSON's
+    grammar and nothing built of them (the parameters of a function, say). msgspec does not
+    check that such bytes are UTF-8, nor how large their numbers are, so a caller that asks for
+    it checks those of the whole document itself.
+    """
+
+    def __init__(self, prefix: str, *, raw_any: bool = False) -> None:
         self._prefix = prefix
         self._names = itertools.count()
+        self._any = msgspec.Raw if raw_any else Any
+        # one Struct for each distinct object shape, so the many status variants of a run share
+        # their nested types, and their fields come in one order: by name
+        self._built: dict[tuple[ObjectShape, str | None], Any] = {}
 
     def build(self, shape: Shape) -> Any:
-        if isinstance(shape, AnyShape | NullShape | BoolShape):
-            return {AnyShape: Any, NullShape: None, BoolShape: bool}[type(shape)]
+        if isinstance(shape, AnyShape):
+            return self._any
+        if isinstance(shape, NullShape | BoolShape):
+            return None if isinstance(shape, NullShape) else bool
         build = getattr(self, f"_{type(shape).__name__}", None)
         if build is None:  # EmptyShape: nothing to accept
             raise Unsupported(f"no msgspec type for {shape!r}")
@@ -562,6 +574,12 @@ class Builder:
         return Union[tuple(members)]  # noqa: UP007 - built at run time
 
     def _object(self, shape: ObjectShape, tag: str | None) -> Any:
+        built = self._built.get((shape, tag))
+        if built is None:
+            built = self._built[shape, tag] = self._new_object(shape, tag)
+        return built
+
+    def _new_object(self, shape: ObjectShape, tag: str | None) -> Any:
         if not shape.fields and shape.others is not FORBIDDEN:
             key = self.build(shape.key or StrShape())
             value = self.build(ANY if shape.others is None else shape.others)
@@ -570,7 +588,7 @@ class Builder:
             raise Unsupported("an object with named fields and constrained other keys")
         fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
         tag_value = None
-        for field in shape.fields:
+        for field in sorted(shape.fields, key=lambda field: field.name):
             if not field.name.isidentifier() or keyword.iskeyword(field.name):
                 raise Unsupported(f"a key that is not a Python name: {field.name!r}")
             if field.name == tag:

@@ -17,7 +17,7 @@ from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
 
 MAX_MESSAGE_CHARS = 300
-FastLane = Callable[[bytes], tuple[Any, Profile] | None]
+FastLane = Callable[[bytes], tuple[Any, Profile, tuple[Any, ...]] | None]
 
 
 class Unreadable(Exception):  # noqa: N818 - it names the state of the input, not a failure of ours
@@ -64,6 +64,9 @@ class FileContext:
     next_sequence: Callable[[], int]
     # The engine's fast lane, for JSON Lines: a line's run and profile when it is clean, else None
     fast_lane: FastLane | None = None
+    # what the file gave so far: observations (and prejudged runs), and read errors
+    found: int = 0
+    failed: int = 0
 
     def observation(
         self,
@@ -75,6 +78,7 @@ class FileContext:
         status_code: int | None = None,
         profile_hint: Profile | None = None,
     ) -> Observation:
+        self.found += 1
         return Observation(
             run=run,
             source=Source(self.file, entry),
@@ -86,4 +90,5 @@ class FileContext:
         )
 
     def error(self, entry: str | None, message: str) -> ReadError:
+        self.failed += 1
         return ReadError(Source(self.file, scrub(entry) if entry else None), one_line(message))

@@ -8,7 +8,9 @@ finds clean becomes a Prejudged without a dict ever being built; every other lin
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
 import orjson
 
@@ -25,35 +27,40 @@ def read_lines(
     max_line = ctx.limits.max_line_bytes
     fast_lane, file, next_sequence = ctx.fast_lane, ctx.file, ctx.next_sequence
     number = 0  # lines finished so far
-    partial = b""
+    partial = b""  # the start of a line the next chunk finishes
     overlong = False  # the current line passed the limit and is being skipped
-    for index, chunk in enumerate(chunks):
-        lines = (chunk.removeprefix(UTF8_BOM) if index == 0 else chunk).split(b"\n")
-        if partial:
-            lines[0] = partial + lines[0]
-        partial = lines.pop()
-        for line in lines:
-            number += 1
-            if overlong:
-                overlong = False
-                continue
-            if len(line) > max_line:
-                yield _too_long(number, ctx)
-                continue
-            if fast_lane is not None:
-                clean = fast_lane(line)
-                if clean is not None:
-                    next_sequence()  # as an Observation would have taken it
-                    yield Prejudged((*clean, _new_tuple(Source, (file, f"line {number}"))))
+    prejudged = 0
+    try:
+        for index, data in enumerate(chunks):
+            chunk = partial + (data.removeprefix(UTF8_BOM) if index == 0 else data)
+            cut = chunk.rfind(b"\n") + 1
+            partial = chunk[cut:]
+            # the chunk's whole lines, each with its "\n": a BytesIO finds them with memchr
+            for line in islice(io.BytesIO(chunk), chunk.count(b"\n", 0, cut)):
+                number += 1
+                if overlong:
+                    overlong = False
                     continue
-            yield from _read_line(line, number, ctx)
-        if len(partial) > max_line:
-            if not overlong:
-                overlong = True
-                yield _too_long(number + 1, ctx)
-            partial = b""
-    if partial and not overlong:
-        yield from _read_line(partial, number + 1, ctx)
+                if len(line) > max_line + 1:
+                    yield _too_long(number, ctx)
+                    continue
+                if fast_lane is not None:
+                    clean = fast_lane(line)
+                    if clean is not None:
+                        next_sequence()  # as an Observation would have taken it
+                        prejudged += 1
+                        yield Prejudged((*clean, _new_tuple(Source, (file, f"line {number}"))))
+                        continue
+                yield from _read_line(line[:-1], number, ctx)
+            if len(partial) > max_line:
+                if not overlong:
+                    overlong = True
+                    yield _too_long(number + 1, ctx)
+                partial = b""
+        if partial and not overlong:
+            yield from _read_line(partial, number + 1, ctx)
+    finally:
+        ctx.found += prejudged
 
 
 def _read_line(line: bytes, number: int, ctx: FileContext) -> Iterator[Observation | ReadError]:

@@ -91,25 +91,17 @@ def _read_one(
     fast_lane: FastLane | None = None,
 ) -> Iterator[Item]:
     ctx = FileContext(label, limits, next_sequence, fast_lane)
-    found = failed = 0
     try:
         with opener() as stream:
-            for item in _read_stream(stream, path, ctx):
-                if item.__class__ is ReadError:
-                    failed += 1
-                else:
-                    found += 1
-                yield item
+            yield from _read_stream(stream, path, ctx)
     except Unreadable as exc:
-        failed += 1
         yield ctx.error(None, str(exc))
     except OSError as exc:
-        failed += 1
         yield ctx.error(None, _os_problem(exc))
     except Exception as exc:  # noqa: BLE001 - no input may crash the caller; the error says why
-        failed += 1
         yield ctx.error(None, f"could not be read ({type(exc).__name__}: {exc})")
-    yield FileDone(label, found, failed)
+    # counted by the context as they were made: every observation and error of the file
+    yield FileDone(label, ctx.found, ctx.failed)
 
 
 def _read_stream(
