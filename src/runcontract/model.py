@@ -71,31 +71,34 @@ class Observation:
     profile_hint: Profile | None = None
 
 
-class Prejudged(tuple[Any, "Profile", tuple[Any, ...], Source]):
+class Prejudged(tuple[str, str, "Profile", Any, Source]):
     """A JSON Lines entry the engine's fast lane found to be a clean run, straight from its bytes.
 
-    Holds the decoded run (the fast lane's own type, not a dict), its profile, the fields the
-    fast lane read of it (`fastlane.READ`) and its source. A plain tuple, since large inputs
-    make one per line.
+    Holds the run's id, status and profile, its lifecycle facts (`lifecycle.RunFacts`) and its
+    source. A plain tuple, since large inputs make one per line.
     """
 
     __slots__ = ()
 
     @property
-    def run(self) -> Any:
+    def run_id(self) -> str:
         return self[0]
 
     @property
-    def profile(self) -> Profile:
+    def status(self) -> str:
         return self[1]
 
     @property
-    def fields(self) -> tuple[Any, ...]:
+    def profile(self) -> Profile:
         return self[2]
 
     @property
-    def source(self) -> Source:
+    def facts(self) -> Any:
         return self[3]
+
+    @property
+    def source(self) -> Source:
+        return self[4]
 
 
 @dataclass(frozen=True, slots=True)

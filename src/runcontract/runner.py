@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
 from runcontract.engine import Engine
-from runcontract.engine.fastlane import RUN_ID, facts
 from runcontract.model import (
     ObjectResult,
     Observation,
@@ -47,25 +46,23 @@ def judge_stream(
     tracker = engine.lifecycle_tracker()
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
-    judge_prejudged = engine.judge_prejudged
+    found: list[Violation] = []  # what the lifecycle finds on a prejudged run (seldom anything)
+    passed = 0  # prejudged runs that passed, added to the summary at the end
     for item in items:
         if isinstance(item, Prejudged):
             # the common case of large inputs, kept short: a clean run, straight from its bytes
-            found: list[Violation] = []
+            run_id, status, profile, facts, source = item
             if tracker is not None:
-                run, profile, fields, source = item
-                tracker.observe_facts(
-                    fields[RUN_ID], profile, facts(fields, run.rc_tag), source, found
-                )
+                tracker.observe_facts(run_id, profile, facts, source, found)
             if found:
-                result = judge_prejudged(item, found)
+                result = ObjectResult(source, run_id, status, profile, found)
+                found = []
                 count(summary, result)
                 report(result)
                 continue
-            summary.objects += 1
-            summary.passed += 1
+            passed += 1
             if reports_clean:
-                report(judge_prejudged(item, found))
+                report(ObjectResult(source, run_id, status, profile, []))
         elif isinstance(item, Observation):
             result = engine.judge(item)
             if tracker is not None:
@@ -78,6 +75,8 @@ def judge_stream(
         else:
             summary.files += 1
             reporter.file_done(item.file, item.observations, item.errors)
+    summary.objects += passed
+    summary.passed += passed
     if tracker is not None:
         summary.forgotten_runs = tracker.forgotten
     reporter.finish(summary)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
 from runcontract.catalogue import Catalogue, load_catalogue
-from runcontract.engine.fastlane import RUN_ID, FastLane
+from runcontract.engine.fastlane import FastLane
 from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.engine.profiles import detect_profile
@@ -22,7 +22,6 @@ from runcontract.model import (
     JSON,
     ObjectResult,
     Observation,
-    Prejudged,
     Profile,
     Severity,
     Source,
@@ -67,7 +66,10 @@ class Engine:
         }
         deviations = schema_deviations(self.catalogue)
         self._schema_checks = {p: SchemaCheck(p, deviations) for p in Profile}
-        self._fast = {p: FastVerdict(p).clean for p in Profile}
+        # The compiled verdict, with the real API's schema deviations allowed: a run that passes
+        # breaks no rule, and departs from the spec at most where the deviations say, which
+        # finding them tells (nothing, for the many runs that keep the spec as written).
+        self._fast = {p: FastVerdict(p, self._schema_checks[p].relaxed).clean for p in Profile}
         self._checks: dict[Profile, tuple[ObjectCheck, ...]] = {
             p: tuple(c for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
         }
@@ -109,9 +111,15 @@ class Engine:
     ) -> list[Violation]:
         """The primitive: every violation of one run object, in a stable order."""
         profile = profile or self.profile or detect_profile(run)
-        if self._fast[profile](run):
-            return []
         applicable = self._applicable[profile]
+        if self._fast[profile](run):
+            return [
+                self.violation(code, path, message, value, source=source)
+                for code, path, message, value in self._schema_checks[profile].deviation_findings(
+                    run
+                )
+                if code in applicable
+            ]
         violations: list[Violation] = []
         if not isinstance(run, dict):
             if SCHEMA_RULE in applicable:
@@ -155,12 +163,6 @@ class Engine:
             return FastLane(self.profile)
         except Unsupported:
             return None
-
-    @staticmethod
-    def judge_prejudged(item: Prejudged, lifecycle: list[Violation]) -> ObjectResult:
-        """The verdict on a run the fast lane found clean: only what the lifecycle rules found."""
-        run, profile, fields, source = item
-        return ObjectResult(source, fields[RUN_ID], run.rc_tag, profile, lifecycle)
 
     def judge_all(self, observations: Iterable[Observation]) -> Iterator[ObjectResult]:
         """Judge each observation, then each run's observations in order (lifecycle rules)."""

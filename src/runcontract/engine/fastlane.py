@@ -122,8 +122,12 @@ def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     return itemgetter(*(order.index(name) for name in READ))
 
 
-def _residue(fields: tuple[Any, ...]) -> bool:
-    """The rules the compiled type leaves out, on the fields READ of the decoded struct."""
+def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
+    """The rules the compiled type leaves out, on the fields READ of the decoded struct.
+
+    None when one is broken; else the run's lifecycle facts, as `lifecycle.facts_of` gives them
+    for its dict (they are made of the same fields, so they are made here, in the same pass).
+    """
     (
         assistant_id,
         cancelled,
@@ -132,7 +136,7 @@ def _residue(fields: tuple[Any, ...]) -> bool:
         expires,
         failed,
         run_id,
-        _,
+        kind,
         action,
         started,
         thread_id,
@@ -145,41 +149,25 @@ def _residue(fields: tuple[Any, ...]) -> bool:
         and assistant_id.startswith("asst_")  # I003
         and times_hold(created, started, expires, (completed, failed, cancelled))
     ):
-        return False
+        return None
+    counts = None
     if usage is not None:
-        prompt, completion, total = _counts(usage)
-        if prompt + completion != total:
-            return False  # U002
+        counts = _counts(usage)
+        if counts[0] + counts[1] != counts[2]:
+            return None  # U002
     names = _names_hold(tools) if tools else NO_NAMES
     if names is None:
-        return False
-    return action is None or calls_hold(
-        [
+        return None
+    call_ids = None
+    if action is not None:
+        calls = [
             (c.id, c.function.name, c.function.arguments)
             for c in action.submit_tool_outputs.tool_calls
-        ],
-        names,
-    )
-
-
-def facts(fields: tuple[Any, ...], status: str) -> RunFacts:
-    """The lifecycle's facts of a clean run, as `lifecycle.facts_of` gives them for its dict."""
-    (
-        assistant_id,
-        cancelled,
-        completed,
-        created,
-        expires,
-        failed,
-        _,
-        kind,
-        action,
-        started,
-        thread_id,
-        _,
-        usage,
-    ) = fields
-    return _new_facts(
+        ]
+        if not calls_hold(calls, names):
+            return None
+        call_ids = tuple(sorted({call[0] for call in calls}))
+    facts: RunFacts = _new_facts(
         RunFacts,
         (
             status,
@@ -192,19 +180,19 @@ def facts(fields: tuple[Any, ...], status: str) -> RunFacts:
             completed,
             failed,
             cancelled,
-            None if usage is None else _counts(usage),
-            None
-            if action is None
-            else tuple(sorted({call.id for call in action.submit_tool_outputs.tool_calls})),
+            counts,
+            call_ids,
         ),
     )
+    return facts
 
 
-Clean = tuple[Any, Profile, tuple[Any, ...]]  # the decoded run, its profile, its fields READ
+# A clean line: its run's id, status, profile and lifecycle facts
+Clean = tuple[str, str, Profile, RunFacts]
 
 
 class FastLane:
-    """`judge(line)`: the decoded run, its profile and fields when the line is a clean run."""
+    """`judge(line)`: the run's id, status, profile and facts when the line is a clean run."""
 
     def __init__(self, profile: Profile | None = None) -> None:
         self.profile = profile
@@ -234,16 +222,20 @@ class FastLane:
             return self._clean_as(line, Profile.V2, _v2_holds)
         guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
         clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess])
-        return clean or self._clean_as(line, Profile.V2, _v2_holds)
+        if clean is None and line.rfind(b'"parallel_tool_calls"') >= 0:  # a key v2 alone has
+            return self._clean_as(line, Profile.V2, _v2_holds)
+        return clean
 
     def _clean_as(
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
     ) -> Clean | None:
         try:
             run = self._decode[profile](line)
+            if holds is not None and not holds(run):
+                return None
             fields = self._pick[profile](astuple(run))
-            if (holds is None or holds(run)) and _residue(fields):
-                return run, profile, fields
+            status = run.rc_tag
+            facts = _clean_facts(fields, status)
         except (ValueError, RecursionError):  # msgspec.DecodeError and the like: not clean
-            pass
-        return None
+            return None
+        return None if facts is None else (fields[RUN_ID], status, profile, facts)

@@ -296,7 +296,7 @@ class LifecycleTracker:
     def _follow(self, before: _Snapshot, now: _Now, exchange: tuple[str, str] | None) -> _Snapshot:
         """Compare the observation with the run's last one; what to remember of the run then."""
         old: RunFacts = _new_facts(RunFacts, before[:FACTS])
-        was = Source(before[_FILE], before[_ENTRY])
+        was: Source = _new_facts(Source, (before[_FILE], before[_ENTRY]))
         resumed, answered = before[_RESUMED], before[_ANSWERED]
         facts = now.facts
         # tool outputs were submitted: recorded, or seen as the run going from requires_action

@@ -122,17 +122,22 @@ class SchemaCheck:
         relaxed = copy.deepcopy(self.schema.bundle)
         for deviation in self.deviations:
             deviation.relax(relaxed)
+        self.relaxed: dict[str, Any] = relaxed  # the schema with the real API's deviations allowed
         self._relaxed_is_valid = jsonschema_rs.validator_for(relaxed).is_valid
+
+    def deviation_findings(self, run: dict[str, Any]) -> list[tuple[str, str, str, JSON]]:
+        """The deviations of a run that the strict schema fails and the relaxed one passes."""
+        return [
+            (deviation.code, path, message, value)
+            for deviation in self.deviations
+            for path, message, value in deviation.find(run, self.schema.bundle)
+        ]
 
     def findings(self, run: JSON) -> list[tuple[str, str, str, JSON]]:
         if self.schema.is_valid(run):
             return []
         if isinstance(run, dict) and self._relaxed_is_valid(run):
-            return [
-                (deviation.code, path, message, value)
-                for deviation in self.deviations
-                for path, message, value in deviation.find(run, self.schema.bundle)
-            ]
+            return self.deviation_findings(run)
         found = []
         for error in self.schema.iter_errors(run):
             deviation = next((d for d in self.deviations if d.matches(error)), None)

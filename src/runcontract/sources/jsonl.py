@@ -25,7 +25,8 @@ def read_lines(
     chunks: Iterable[bytes], ctx: FileContext
 ) -> Iterator[Observation | Prejudged | ReadError]:
     max_line = ctx.limits.max_line_bytes
-    fast_lane, file, next_sequence = ctx.fast_lane, ctx.file, ctx.next_sequence
+    longest = max_line + 1  # a whole line, with its "\n"
+    fast_lane, file = ctx.fast_lane, ctx.file
     number = 0  # lines finished so far
     partial = b""  # the start of a line the next chunk finishes
     overlong = False  # the current line passed the limit and is being skipped
@@ -41,13 +42,12 @@ def read_lines(
                 if overlong:
                     overlong = False
                     continue
-                if len(line) > max_line + 1:
+                if len(line) > longest:
                     yield _too_long(number, ctx)
                     continue
                 if fast_lane is not None:
                     clean = fast_lane(line)
                     if clean is not None:
-                        next_sequence()  # as an Observation would have taken it
                         prejudged += 1
                         yield Prejudged((*clean, _new_tuple(Source, (file, f"line {number}"))))
                         continue
