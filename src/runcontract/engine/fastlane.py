@@ -31,7 +31,6 @@ from runcontract.model import Profile
 from runcontract.rules.tools import FUNCTION_NAME
 from runcontract.schemas import profile_schema
 
-_new_facts = tuple.__new__  # RunFacts without its Python-level __new__, once per line
 NO_NAMES: list[str] = []
 PRESENCE_KEYS = ("file_ids", *sorted(V1_ONLY_KEYS))
 
@@ -167,24 +166,20 @@ def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
         if not calls_hold(calls, names):
             return None
         call_ids = tuple(sorted({call[0] for call in calls}))
-    facts: RunFacts = _new_facts(
-        RunFacts,
-        (
-            status,
-            kind,
-            created,
-            thread_id,
-            assistant_id,
-            started,
-            expires,
-            completed,
-            failed,
-            cancelled,
-            counts,
-            call_ids,
-        ),
+    return RunFacts(
+        status,
+        kind,
+        created,
+        thread_id,
+        assistant_id,
+        started,
+        expires,
+        completed,
+        failed,
+        cancelled,
+        counts,
+        call_ids,
     )
-    return facts
 
 
 # A clean line: its run's id, status, profile and lifecycle facts

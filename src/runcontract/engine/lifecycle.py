@@ -13,8 +13,9 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+import msgspec
 import yaml
 
 from runcontract._data import data_dir
@@ -43,10 +44,11 @@ def transitions() -> dict[str, frozenset[str]]:
     return {str(status): frozenset(str(n) for n in nexts) for status, nexts in table.items()}
 
 
-class RunFacts(NamedTuple):
+class RunFacts(msgspec.Struct, gc=False):
     """What the lifecycle rules look at in one observation of a run.
 
-    Flat, with no tuple inside but usage's counts: one is kept for each run in the window.
+    One is kept for each run in the window, so it is a Struct the garbage collector does not
+    track (nothing in it can hold a cycle): it is never walked, however many are kept.
     """
 
     status: str | None  # None when not a string (the schema reports that)
@@ -65,26 +67,22 @@ class RunFacts(NamedTuple):
     @property
     def fixed(self) -> tuple[Any, ...]:
         """The IMMUTABLE_FIELDS, in order."""
-        return self[1:5]
+        return (self.object, self.created_at, self.thread_id, self.assistant_id)
 
     @property
     def ended(self) -> tuple[int | None, ...]:
         """The TERMINAL_TIMESTAMPS, in order."""
-        return self[7:10]
+        return (self.completed_at, self.failed_at, self.cancelled_at)
 
 
-FACTS = len(RunFacts._fields)
+class _Seen(msgspec.Struct, gc=False):
+    """What the tracker remembers of a run's last observation."""
 
-
-# What the tracker remembers of a run's last observation, in one flat tuple to keep it small (one
-# is kept for each run in the window): its RunFacts ([:FACTS]), then where it was seen (file and
-# entry), whether tool outputs were submitted since started_at was last stamped, and the
-# submission it answered (its file and interaction), if any. Built as `facts + (...)`, several
-# times faster than unpacking, hence the RUF005 exceptions. Its parts are strings, numbers, None
-# or small tuples of those, so the garbage collector stops tracking a snapshot at its first pass
-# rather than walking the whole window again and again.
-_Snapshot = tuple[Any, ...]
-_FILE, _ENTRY, _RESUMED, _ANSWERED = range(FACTS, FACTS + 4)
+    facts: RunFacts
+    file: str  # where it was seen
+    entry: str | None
+    resumed: bool  # tool outputs were submitted since started_at was last stamped
+    answered: tuple[str, str] | None  # the submission it answered: its file and interaction
 
 
 @dataclass(slots=True)
@@ -146,7 +144,7 @@ def _call_ids(run: dict[str, Any]) -> tuple[str, ...] | None:
     )
 
 
-_new_facts = tuple.__new__  # skips RunFacts.__new__, a Python frame, on the hot path
+_new_tuple = tuple.__new__  # a Source without its Python-level __new__
 
 
 def facts_of(run: dict[str, Any]) -> RunFacts:
@@ -172,24 +170,20 @@ def facts_of(run: dict[str, Any]) -> RunFacts:
     usage = get("usage")
     if usage is not None:
         usage = _compact_usage(usage)
-    facts: RunFacts = _new_facts(
-        RunFacts,
-        (
-            status,
-            get("object"),
-            get("created_at"),
-            get("thread_id"),
-            get("assistant_id"),
-            started,
-            expires,
-            completed,
-            failed,
-            cancelled,
-            usage,
-            _call_ids(run) if status == "requires_action" else None,
-        ),
+    return RunFacts(
+        status,
+        get("object"),
+        get("created_at"),
+        get("thread_id"),
+        get("assistant_id"),
+        started,
+        expires,
+        completed,
+        failed,
+        cancelled,
+        usage,
+        _call_ids(run) if status == "requires_action" else None,
     )
-    return facts
 
 
 def _exchange(source: Source) -> tuple[str, str]:
@@ -226,7 +220,7 @@ class LifecycleTracker:
         self.window = window
         self.forgotten = 0
         # in the order last seen: a run seen again is moved to the end, the oldest is let go
-        self._runs: OrderedDict[str, _Snapshot] = OrderedDict()
+        self._runs: OrderedDict[str, _Seen] = OrderedDict()
         self._table = transitions()
         # the status changes no rule objects to, so most changes cost one set lookup
         self._allowed = frozenset(
@@ -255,14 +249,14 @@ class LifecycleTracker:
         exchange = _exchange(source) if submitted is not None else None
         runs = self._runs
         before = runs.pop(run_id, None)
-        if before is not None and exchange is not None and exchange == before[_ANSWERED]:
+        if before is not None and exchange is not None and exchange == before.answered:
             submitted = None  # a later event of the same streamed answer: answered once already
         now = _Now(facts_of(run), source, profile, result.violations, submitted)
         if event:
             self._stream_event(now, event, run.get("status"))
         if before is None:
             # a submission whose run was not seen before has nothing to be compared with
-            runs[run_id] = now.facts + (source[0], source[1], submitted is not None, exchange)  # noqa: RUF005
+            runs[run_id] = _Seen(now.facts, source[0], source[1], submitted is not None, exchange)
         else:
             runs[run_id] = self._follow(before, now, exchange)
         if len(runs) > self.window:
@@ -281,10 +275,10 @@ class LifecycleTracker:
         runs = self._runs
         before = runs.pop(run_id, None)
         if before is None:
-            runs[run_id] = facts + (source[0], source[1], False, None)  # noqa: RUF005
-        elif facts == before[:FACTS]:
+            runs[run_id] = _Seen(facts, source[0], source[1], False, None)
+        elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
-            runs[run_id] = facts + (source[0], source[1], before[_RESUMED], before[_ANSWERED])  # noqa: RUF005
+            runs[run_id] = _Seen(facts, source[0], source[1], before.resumed, before.answered)
         else:
             runs[run_id] = self._follow(
                 before, _Now(facts, source, profile, violations, None), None
@@ -293,11 +287,11 @@ class LifecycleTracker:
             runs.popitem(last=False)
             self.forgotten += 1
 
-    def _follow(self, before: _Snapshot, now: _Now, exchange: tuple[str, str] | None) -> _Snapshot:
+    def _follow(self, before: _Seen, now: _Now, exchange: tuple[str, str] | None) -> _Seen:
         """Compare the observation with the run's last one; what to remember of the run then."""
-        old: RunFacts = _new_facts(RunFacts, before[:FACTS])
-        was: Source = _new_facts(Source, (before[_FILE], before[_ENTRY]))
-        resumed, answered = before[_RESUMED], before[_ANSWERED]
+        old = before.facts
+        was: Source = _new_tuple(Source, (before.file, before.entry))
+        resumed, answered = before.resumed, before.answered
         facts = now.facts
         # tool outputs were submitted: recorded, or seen as the run going from requires_action
         # back to work
@@ -307,7 +301,7 @@ class LifecycleTracker:
         self._compare(old, was, resumed or answered_now, now)
         resumed = answered_now or (resumed and facts.started_at == old.started_at)
         file, entry = now.source
-        return facts + (file, entry, resumed, answered if exchange is None else exchange)  # noqa: RUF005
+        return _Seen(facts, file, entry, resumed, answered if exchange is None else exchange)
 
     def _add(
         self, now: _Now, code: str, path: str, message: str, *, value: JSON, related: Source | None
