@@ -71,11 +71,12 @@ class Observation:
     profile_hint: Profile | None = None
 
 
-class Prejudged(tuple[str, str, "Profile", Any, Source]):
-    """A JSON Lines entry the engine's fast lane found to be a clean run, straight from its bytes.
+class Prejudged(tuple[str, str, "Profile", Any, list[Any], Source]):
+    """A JSON Lines entry the engine's fast lane judged straight from its bytes.
 
-    Holds the run's id, status and profile, its lifecycle facts (`lifecycle.RunFacts`) and its
-    source. A plain tuple, since large inputs make one per line.
+    Holds the run's id, status and profile, its lifecycle facts (`lifecycle.RunFacts`), the
+    schema deviations found in it (rule code, path, message, value: none for the many runs that
+    keep the spec) and its source. A plain tuple, since large inputs make one per line.
     """
 
     __slots__ = ()
@@ -97,8 +98,12 @@ class Prejudged(tuple[str, str, "Profile", Any, Source]):
         return self[3]
 
     @property
-    def source(self) -> Source:
+    def deviations(self) -> list[Any]:
         return self[4]
+
+    @property
+    def source(self) -> Source:
+        return self[5]
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,11 +47,13 @@ def judge_stream(
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
     found: list[Violation] = []  # what the lifecycle finds on a prejudged run (seldom anything)
-    passed = 0  # prejudged runs that passed, added to the summary at the end
+    passed = 0  # prejudged runs without a violation, added to the summary at the end
     for item in items:
         if isinstance(item, Prejudged):
-            # the common case of large inputs, kept short: a clean run, straight from its bytes
-            run_id, status, profile, facts, source = item
+            # the common case of large inputs, kept short: a run judged straight from its bytes
+            run_id, status, profile, facts, deviations, source = item
+            if deviations:
+                found = engine.deviations(deviations, profile, source)
             if tracker is not None:
                 tracker.observe_facts(run_id, profile, facts, source, found)
             if found:

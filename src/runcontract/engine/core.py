@@ -113,13 +113,9 @@ class Engine:
         profile = profile or self.profile or detect_profile(run)
         applicable = self._applicable[profile]
         if self._fast[profile](run):
-            return [
-                self.violation(code, path, message, value, source=source)
-                for code, path, message, value in self._schema_checks[profile].deviation_findings(
-                    run
-                )
-                if code in applicable
-            ]
+            return self.deviations(
+                self._schema_checks[profile].deviation_findings(run), profile, source
+            )
         violations: list[Violation] = []
         if not isinstance(run, dict):
             if SCHEMA_RULE in applicable:
@@ -159,10 +155,25 @@ class Engine:
     @cached_property
     def fast_lane(self) -> FastLane | None:
         """The fast lane for JSON Lines (compiled on first use), or None where it cannot be."""
+        checks = self._schema_checks
         try:
-            return FastLane(self.profile)
+            return FastLane(
+                self.profile,
+                {p: (checks[p].relaxed, checks[p].deviation_findings) for p in Profile},
+            )
         except Unsupported:
             return None
+
+    def deviations(
+        self, findings: list[tuple[str, str, str, JSON]], profile: Profile, source: Source | None
+    ) -> list[Violation]:
+        """The fast lane's deviation findings as violations, as `check_run` would give them."""
+        applicable = self._applicable[profile]
+        return [
+            self.violation(code, path, message, value, source=source)
+            for code, path, message, value in findings
+            if code in applicable
+        ]
 
     def judge_all(self, observations: Iterable[Observation]) -> Iterator[ObjectResult]:
         """Judge each observation, then each run's observations in order (lifecycle rules)."""

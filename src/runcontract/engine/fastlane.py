@@ -21,6 +21,7 @@ from operator import attrgetter, itemgetter
 from typing import Any, get_args
 
 import msgspec
+import orjson
 from msgspec.structs import astuple
 
 from runcontract.engine.fastpath import calls_hold, contract_schema, times_hold
@@ -35,9 +36,13 @@ NO_NAMES: list[str] = []
 PRESENCE_KEYS = ("file_ids", *sorted(V1_ONLY_KEYS))
 
 
-def run_type(profile: Profile) -> Any:
-    """The msgspec type of the runs of `profile` that keep every rule the compiled part says."""
-    bundle = profile_schema(profile).bundle
+def run_type(profile: Profile, bundle: dict[str, Any] | None = None) -> Any:
+    """The msgspec type of the runs of `profile` that keep every rule the compiled part says.
+
+    `bundle`: the profile's schema to hold to, when not its own (one with the real API's
+    deviations allowed, say).
+    """
+    bundle = profile_schema(profile).bundle if bundle is None else bundle
     narrower = Narrower(bundle)
     shape = narrower.narrow(ANY, bundle)
     shape = narrower.narrow(shape, {"properties": dict.fromkeys(PRESENCE_KEYS, True)})
@@ -183,17 +188,34 @@ def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
 
 
 # A clean line: its run's id, status, profile and lifecycle facts
-Clean = tuple[str, str, Profile, RunFacts]
+# A schema finding: (rule code, JSON path, message, value)
+Finding = tuple[str, str, str, Any]
+# What finds the schema deviations of a run dict that a relaxed schema allows
+Deviations = Callable[[dict[str, Any]], list[Finding]]
+# A line the lane judged: its run's id, status, profile, lifecycle facts, and deviations found
+Clean = tuple[str, str, Profile, RunFacts, list[Finding]]
+NO_FINDINGS: list[Finding] = []
 
 
 class FastLane:
-    """`judge(line)`: the run's id, status, profile and facts when the line is a clean run."""
+    """`judge(line)`: what the engine needs of a run that breaks no rule, straight from its bytes.
 
-    def __init__(self, profile: Profile | None = None) -> None:
+    With `deviations` (a relaxed schema and its finder, per profile), a run that departs from
+    the spec only where the real API does is taken too, with the deviations found.
+    """
+
+    def __init__(
+        self,
+        profile: Profile | None = None,
+        deviations: dict[Profile, tuple[dict[str, Any], Deviations]] | None = None,
+    ) -> None:
         self.profile = profile
-        types = {p: run_type(p) for p in Profile}
-        self._decode = {p: msgspec.json.Decoder(t).decode for p, t in types.items()}
-        self._pick = {p: _picker(t) for p, t in types.items()}
+        strict = {p: run_type(p) for p in Profile}
+        self._strict = {p: (msgspec.json.Decoder(t).decode, _picker(t)) for p, t in strict.items()}
+        self._relaxed = {}
+        for p, (bundle, find) in (deviations or {}).items():
+            relaxed = run_type(p, bundle)
+            self._relaxed[p] = (msgspec.json.Decoder(relaxed).decode, _picker(relaxed), find)
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
@@ -217,20 +239,46 @@ class FastLane:
             return self._clean_as(line, Profile.V2, _v2_holds)
         guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
         clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess])
-        if clean is None and line.rfind(b'"parallel_tool_calls"') >= 0:  # a key v2 alone has
-            return self._clean_as(line, Profile.V2, _v2_holds)
-        return clean
+        return clean or self._clean_as(line, Profile.V2, _v2_holds)
 
     def _clean_as(
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
     ) -> Clean | None:
+        decode, pick = self._strict[profile]
         try:
-            run = self._decode[profile](line)
+            run = decode(line)
+        except msgspec.ValidationError:
+            return self._deviating_as(line, profile, holds)
+        except (ValueError, RecursionError):  # not JSON, or nested too deep: not clean
+            return None
+        if holds is not None and not holds(run):
+            return None
+        fields = pick(astuple(run))
+        status = run.rc_tag
+        facts = _clean_facts(fields, status)
+        return None if facts is None else (fields[RUN_ID], status, profile, facts, NO_FINDINGS)
+
+    def _deviating_as(
+        self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
+    ) -> Clean | None:
+        """A run the strict type turned away, if the relaxed one takes it: its deviations."""
+        relaxed = self._relaxed.get(profile)
+        if relaxed is None:
+            return None
+        decode, pick, find = relaxed
+        try:
+            run = decode(line)
             if holds is not None and not holds(run):
                 return None
-            fields = self._pick[profile](astuple(run))
+            # the keys a deviation lets go missing (usage, required_action) read as null
+            fields = tuple(
+                None if value is msgspec.UNSET else value for value in pick(astuple(run))
+            )
             status = run.rc_tag
             facts = _clean_facts(fields, status)
-        except (ValueError, RecursionError):  # msgspec.DecodeError and the like: not clean
+            if facts is None:
+                return None
+            findings = find(orjson.loads(line))
+        except (ValueError, RecursionError):  # orjson refuses a number beyond a double
             return None
-        return None if facts is None else (fields[RUN_ID], status, profile, facts)
+        return run.id, status, profile, facts, findings

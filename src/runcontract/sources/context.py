@@ -17,7 +17,7 @@ from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
 
 MAX_MESSAGE_CHARS = 300
-FastLane = Callable[[bytes], tuple[str, str, Profile, Any] | None]
+FastLane = Callable[[bytes], tuple[str, str, Profile, Any, list[Any]] | None]
 
 
 class Unreadable(Exception):  # noqa: N818 - it names the state of the input, not a failure of ours
