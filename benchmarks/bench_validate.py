@@ -1,13 +1,15 @@
 """Throughput of `runcontract validate` on JSONL, as a ratio to an orjson parse-only loop.
 
-Generates N varied, valid run objects of all profiles and statuses (and a few with real-API
-deviations, which take the detailed path) as JSONL, then in one process and alternating rounds:
+Generates N varied, valid run objects of all profiles and statuses (and 2% with a real-API
+deviation) as JSONL, or with `--mix real` N objects drawn from the REAL-REC objects of
+../shared/corpus/real (a third of them with deviations; each given its own run id), then in one
+process and alternating rounds:
   - baseline: read the file line by line and orjson.loads each line, nothing else;
   - validate: the `runcontract validate` command on the same file (text report to a null sink).
 Prints objects/second of each, their ratio, and the process's peak memory. Machines here are
 shared and noisy, so the ratio between runs in the same process is the figure to trust.
 
-    python benchmarks/bench_validate.py [--objects 100000] [--rounds 3]
+    python benchmarks/bench_validate.py [--objects 100000] [--rounds 3] [--mix synthetic|real]
 """
 
 from __future__ import annotations
@@ -47,6 +49,28 @@ def generate(path: Path, objects: int, seed: int = 1) -> None:
                     break
 
 
+def generate_real(path: Path, objects: int, seed: int = 1) -> None:
+    from tests.corpus.verdicts import inputs, provenance  # noqa: PLC0415 - reads ../shared
+
+    from runcontract.model import Observation  # noqa: PLC0415
+    from runcontract.sources import read_paths  # noqa: PLC0415
+
+    classes = provenance()
+    runs = [
+        item.run
+        for name, found in inputs()
+        if name.startswith("real/") and classes.get(found.name) == "REAL-REC"
+        for item in read_paths([str(found)])
+        if isinstance(item, Observation)
+    ]
+    rng = random.Random(seed)
+    with path.open("wb") as out:
+        for number in range(objects):
+            run_object = dict(rng.choice(runs))
+            run_object["id"] = f"{run_object['id']}_{number}"  # a run of its own
+            out.write(orjson.dumps(run_object) + b"\n")
+
+
 def baseline(path: Path) -> int:
     count = 0
     with path.open("rb") as handle:
@@ -74,12 +98,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--mix", choices=("synthetic", "real"), default="synthetic")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "runs.jsonl"
-        generate(path, args.objects)
+        (generate_real if args.mix == "real" else generate)(path, args.objects)
         size = path.stat().st_size
-        print(f"{args.objects} run objects, {size / 1e6:.1f} MB of JSONL")
+        print(f"{args.objects} {args.mix} run objects, {size / 1e6:.1f} MB of JSONL")
         validate(path)  # warm up: compile schemas, import everything
         base_best = check_best = alone_best = float("inf")
         for round_number in range(1, args.rounds + 1):

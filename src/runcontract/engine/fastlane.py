@@ -110,7 +110,7 @@ READ = (
     "tools",
     "usage",
 )
-RUN_ID = READ.index("id")
+RUN_ID, USAGE, ACTION = READ.index("id"), READ.index("usage"), READ.index("required_action")
 _counts = attrgetter("prompt_tokens", "completion_tokens", "total_tokens")
 
 
@@ -235,7 +235,8 @@ class FastLane:
         # A guess from the bytes, to try the likely decoder first; the struct then tells. A v2
         # run may name file_ids inside tool_resources, so a v2 decoder has the last word. The
         # keys that tell are found from the end: the API and the SDKs write them late.
-        if line.rfind(b'"file_ids"') < 0:
+        at = line.rfind(b'"file_ids"')
+        if at < 0 or line[at - 1 : at] == b"{":  # none, or the first key of tool_resources' own
             return self._clean_as(line, Profile.V2, _v2_holds)
         guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
         clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess])
@@ -270,10 +271,10 @@ class FastLane:
             run = decode(line)
             if holds is not None and not holds(run):
                 return None
-            # the keys a deviation lets go missing (usage, required_action) read as null
-            fields = tuple(
-                None if value is msgspec.UNSET else value for value in pick(astuple(run))
-            )
+            fields = pick(astuple(run))
+            if fields[USAGE] is msgspec.UNSET or fields[ACTION] is msgspec.UNSET:
+                # the keys a deviation lets go missing read as null, as a dict's .get has them
+                fields = tuple(None if value is msgspec.UNSET else value for value in fields)
             status = run.rc_tag
             facts = _clean_facts(fields, status)
             if facts is None:

@@ -47,7 +47,7 @@ class SchemaDeviation:
     code: str
     profiles: frozenset[Profile]
     keyword: str  # "type" (with value null), "minimum" or "required"
-    properties: frozenset[str]
+    properties: tuple[str, ...]  # sorted
     value: object
 
     def matches(self, error: SchemaError) -> bool:
@@ -76,7 +76,7 @@ class SchemaDeviation:
     def find(self, run: dict[str, Any], bundle: Mapping[str, Any]) -> list[tuple[str, str, JSON]]:
         """(path, message, value) for each place `run` shows this deviation."""
         found: list[tuple[str, str, JSON]] = []
-        for name in sorted(self.properties):
+        for name in self.properties:
             if self.keyword == "required":
                 if name not in run:
                     found.append((f"$.{name}", f"required property '{name}' is missing", None))
@@ -106,7 +106,7 @@ def schema_deviations(catalogue: Catalogue) -> list[SchemaDeviation]:
                 code=rule.code,
                 profiles=rule.profiles,
                 keyword=str(spec["keyword"]),
-                properties=frozenset(names),
+                properties=tuple(sorted(set(names))),
                 value=spec.get("value", _UNSET),
             )
         )
