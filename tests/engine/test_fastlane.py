@@ -34,7 +34,7 @@ from runcontract.sources import read_paths
 from runcontract.sources.jsonfile import loads
 from runcontract.sources.sniff import SNIFF_BYTES
 from tests.corpus.verdicts import inputs, provenance
-from tests.engine.test_fuzz import json_values
+from tests.engine.test_fuzz import add_junk, json_values
 from tests.engine.test_properties import BREAKS, DEVIATIONS, Break, run_profile, runs
 from tests.synth import STATUSES, build_lifecycle, build_run
 
@@ -125,9 +125,7 @@ def _name(item: Break) -> str:
 @given(data=st.data())
 @settings(max_examples=25)
 def test_the_lane_turns_away_each_single_break(item: Break, data: st.DataObject) -> None:
-    run = item.draw_run(data)
-    profile = _profile_of(run)
-    item.apply(run)
+    run, profile = item.draw_broken(data)
     line = orjson.dumps(run)
     assert LANE.judge(line) is None
     assert FIXED[profile].judge(line) is None
@@ -137,9 +135,7 @@ def test_the_lane_turns_away_each_single_break(item: Break, data: st.DataObject)
 @given(data=st.data())
 @settings(max_examples=25)
 def test_the_lane_turns_away_each_deviation(item: Break, data: st.DataObject) -> None:
-    run = item.draw_run(data)
-    profile = _profile_of(run)
-    item.apply(run)
+    run, profile = item.draw_broken(data)
     line = orjson.dumps(run)
     assert LANE.judge(line) is None
     assert FIXED[profile].judge(line) is None
@@ -159,11 +155,7 @@ def test_the_lane_turns_away_each_deviation(item: Break, data: st.DataObject) ->
 def test_a_run_with_junk_in_its_fields_is_accepted_only_when_clean(
     run: Run, data: st.DataObject
 ) -> None:
-    for key in data.draw(st.lists(st.sampled_from(sorted(run)), min_size=1, max_size=4)):
-        run[key] = data.draw(json_values)
-    nested = data.draw(st.sampled_from(["required_action", "usage", "tools", "metadata"]))
-    if isinstance(run.get(nested), dict):
-        run[nested][data.draw(st.text(max_size=8))] = data.draw(json_values)
+    add_junk(run, data)
     line = line_of(run)
     kept_promise(line)
     kept_promise(line, FIXED[Profile.SEED])

@@ -29,16 +29,21 @@ def test_any_json_value_is_judged_without_raising(value: Any) -> None:
         engine.check_run(value)
 
 
-@given(runs(), st.data())
-@settings(max_examples=150)
-def test_a_run_with_junk_in_its_fields_is_judged_without_raising(
-    run: dict[str, Any], data: st.DataObject
-) -> None:
+def add_junk(run: dict[str, Any], data: st.DataObject) -> None:
+    """Replace a few of the run's fields with any JSON, and add a key to one nested object."""
     for key in data.draw(st.lists(st.sampled_from(sorted(run)), min_size=1, max_size=4)):
         run[key] = data.draw(json_values)
     nested = data.draw(st.sampled_from(["required_action", "usage", "tools", "metadata"]))
     if isinstance(run.get(nested), dict):
         run[nested][data.draw(st.text(max_size=8))] = data.draw(json_values)
+
+
+@given(runs(), st.data())
+@settings(max_examples=150)
+def test_a_run_with_junk_in_its_fields_is_judged_without_raising(
+    run: dict[str, Any], data: st.DataObject
+) -> None:
+    add_junk(run, data)
     for engine in ENGINES:
         violations = engine.check_run(run)
         assert all(v.rule in engine.catalogue for v in violations)

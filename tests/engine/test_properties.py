@@ -72,6 +72,13 @@ class Break:
             assume(self.applies(run))
         return run
 
+    def draw_broken(self, data: st.DataObject) -> tuple[Run, Profile]:
+        """A run with this break made, and the profile of the valid run it was made from."""
+        run = self.draw_run(data)
+        profile = Profile(run_profile(run))
+        self.apply(run)
+        return run, profile
+
 
 def _set(key: str, value: Callable[[Run], Any]) -> Callable[[Run], None]:
     def change(run: Run) -> None:
@@ -277,10 +284,8 @@ def _name(item: Break) -> str:
 @given(data=st.data())
 @settings(max_examples=25)
 def test_each_break_gives_its_rule(item: Break, data: st.DataObject) -> None:
-    run = item.draw_run(data)
-    profile = run_profile(run)
-    item.apply(run)
-    found = {(v.rule, v.severity) for v in DEFAULT.check_run(run, profile=Profile(profile))}
+    run, profile = item.draw_broken(data)
+    found = {(v.rule, v.severity) for v in DEFAULT.check_run(run, profile=profile)}
     assert (item.code, item.severity) in found, found
 
 
@@ -290,11 +295,9 @@ def test_each_break_gives_its_rule(item: Break, data: st.DataObject) -> None:
 def test_a_deviation_is_a_warning_by_default_and_an_error_when_strict(
     item: Break, data: st.DataObject
 ) -> None:
-    run = item.draw_run(data)
-    profile = run_profile(run)
-    item.apply(run)
-    default = DEFAULT.check_run(run, profile=Profile(profile))
-    strict = STRICT.check_run(run, profile=Profile(profile))
+    run, profile = item.draw_broken(data)
+    default = DEFAULT.check_run(run, profile=profile)
+    strict = STRICT.check_run(run, profile=profile)
     assert [(v.rule, v.severity) for v in default] == [(item.code, Severity.WARNING)]
     assert [(v.rule, v.severity) for v in strict] == [(item.code, Severity.ERROR)]
 

@@ -3,10 +3,12 @@
 For each profile, the bundled schema narrowed by the contract rules that JSON Schema can say
 (`fastpath.contract_schema`), split by status, becomes one msgspec type (`typed`), so decoding a
 line checks the schema and those rules in one pass. The rules JSON Schema cannot say are the
-residue `fastpath.residue_holds`, run on the decoded struct. A line that passes all of it breaks
-no rule in its profile, warnings included; any other line (a deviation, a broken rule, a list
-response, not JSON at all) returns None and is read and judged the usual way, so this lane
-decides nothing on its own: it only skips the dict for lines that would have come out clean.
+residue (`fastpath.times_hold`, `names_hold`, `calls_hold`), run on the decoded struct. A line
+that passes all of it breaks no rule in its profile. A second type, from the schema with the
+real API's deviations allowed, takes the lines whose only faults are those deviations, which
+the engine's own finder then names. Any other line (a broken rule, a list response, not JSON at
+all) returns None and is read and judged the usual way: the lane only skips the dict for lines
+whose verdict it knows, and tests hold it to the slow way's verdict.
 
 The profile is chosen as `detect_profile` would choose it, from the keys present, which the
 decoded struct records (`file_ids` and the keys v1 added are declared in every profile's type).
@@ -25,12 +27,12 @@ import msgspec
 import orjson
 from msgspec.structs import astuple
 
-from runcontract.engine.fastpath import calls_hold, contract_schema, times_hold
+from runcontract.engine.fastpath import calls_hold, contract_schema, names_hold, times_hold
 from runcontract.engine.lifecycle import RunFacts
 from runcontract.engine.profiles import V1_ONLY_KEYS
 from runcontract.engine.typed import ANY, Builder, Narrower, ObjectShape, Unsupported, split
 from runcontract.model import Profile
-from runcontract.rules.tools import FUNCTION_NAME
+from runcontract.rules.usage import COUNTS
 from runcontract.schemas import profile_schema
 
 NO_NAMES: list[str] = []
@@ -71,27 +73,6 @@ def _v1_holds(run: Any) -> bool:
 
 
 _PROFILE_HOLDS = {Profile.SEED: _seed_holds, Profile.V1: _v1_holds, Profile.V2: _v2_holds}
-# Function names already found well formed: the same few tools come back run after run.
-_GOOD_NAMES: set[str] = set()
-_GOOD_NAMES_KEPT = 4096
-
-
-def _names_hold(tools: list[Any]) -> list[str] | None:
-    """The function tools' names when each is well formed and none repeats (F001, F005)."""
-    names: list[str] = []
-    for tool in tools:
-        if tool.rc_tag == "function":
-            name = tool.function.name
-            if name in names:
-                return None
-            if name not in _GOOD_NAMES:
-                if not FUNCTION_NAME.fullmatch(name):
-                    return None
-                if len(_GOOD_NAMES) >= _GOOD_NAMES_KEPT:
-                    _GOOD_NAMES.clear()
-                _GOOD_NAMES.add(name)
-            names.append(name)
-    return names
 
 
 # The fields the residue, the lifecycle and the report read, in the order of a struct's fields
@@ -112,7 +93,7 @@ READ = (
     "usage",
 )
 RUN_ID, USAGE, ACTION = READ.index("id"), READ.index("usage"), READ.index("required_action")
-_counts = attrgetter("prompt_tokens", "completion_tokens", "total_tokens")
+_counts = attrgetter(*COUNTS)
 
 
 def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
@@ -160,8 +141,8 @@ def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
         counts = _counts(usage)
         if counts[0] + counts[1] != counts[2]:
             return None  # U002
-    names = _names_hold(tools) if tools else NO_NAMES
-    if names is None:
+    names = [t.function.name for t in tools if t.rc_tag == "function"] if tools else NO_NAMES
+    if not names_hold(names):  # F001, F005
         return None
     call_ids = None
     if action is not None:
@@ -188,7 +169,7 @@ def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
     )
 
 
-# A clean line: its run's id, status, profile and lifecycle facts
+# A compiled run type: its decoder, and the picker of its fields READ
 Compiled = tuple[Callable[[bytes], Any], Callable[[tuple[Any, ...]], tuple[Any, ...]]]
 
 

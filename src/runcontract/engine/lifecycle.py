@@ -20,7 +20,8 @@ import yaml
 
 from runcontract._data import data_dir
 from runcontract.model import JSON, ObjectResult, Observation, Profile, Source, Violation
-from runcontract.rules.registry import TERMINAL_STATUSES, TERMINAL_TIMESTAMPS, as_integer
+from runcontract.rules.registry import NO_END, TERMINAL_STATUSES, TERMINAL_TIMESTAMPS, as_integer
+from runcontract.rules.usage import COUNTS
 
 if TYPE_CHECKING:
     from runcontract.engine.core import Engine
@@ -28,12 +29,10 @@ if TYPE_CHECKING:
 IMMUTABLE_FIELDS = ("object", "created_at", "thread_id", "assistant_id")
 SUBMIT_PATH = re.compile(r"/runs/(?P<run>[^/]+)/submit_tool_outputs$")
 RUN_EVENT = "thread.run."
-# Runs remembered at once, so memory stays bounded whatever the input's size (about 1 KB a
-# run). A run seen again after this many other runs is judged afresh from there; the summary
+# Runs remembered at once, so memory stays bounded whatever the input's size (a few hundred
+# bytes a run). A run seen again after this many other runs is judged afresh from there; the summary
 # counts the runs let go, so nothing is dropped silently.
 DEFAULT_WINDOW = 50_000
-NO_END: tuple[None, None, None] = (None, None, None)
-USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
 RESUMED_STATUSES = ("queued", "in_progress")
 
 
@@ -116,12 +115,12 @@ def _compact_usage(usage: JSON) -> JSON:
 
 def _usage_json(usage: JSON) -> JSON:
     """Usage as the run gave it, from its compact form."""
-    return dict(zip(USAGE_COUNTS, usage, strict=True)) if isinstance(usage, tuple) else usage
+    return dict(zip(COUNTS, usage, strict=True)) if isinstance(usage, tuple) else usage
 
 
 def _usage_text(usage: JSON) -> str:
     if isinstance(usage, tuple):
-        return ", ".join(f"{key} {count}" for key, count in zip(USAGE_COUNTS, usage, strict=True))
+        return ", ".join(f"{key} {count}" for key, count in zip(COUNTS, usage, strict=True))
     return repr(usage)
 
 

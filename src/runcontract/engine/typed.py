@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import keyword
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, Union
 
@@ -179,8 +180,14 @@ class Narrower:
         unknown = set(schema) - IGNORED - set(_KEYWORDS)
         if unknown:
             raise Unsupported(f"no compiled form for the keywords {sorted(unknown)}")
-        for keyword_name, step in _KEYWORDS.items():
+        for keyword_name, (kind, step) in _KEYWORDS.items():
             if keyword_name in schema:
+                if kind is not None:  # a keyword that narrows one kind of value
+                    if isinstance(shape, AnyShape):
+                        # other kinds pass it; keeping only this kind is narrower, so safe
+                        shape = kind()
+                    elif not isinstance(shape, kind):
+                        continue  # it says nothing of other kinds
                 shape = step(self, shape, schema[keyword_name], schema)
                 if isinstance(shape, UnionShape):
                     # the rest of this schema applies to each member alike
@@ -254,12 +261,7 @@ def _const(n: Narrower, shape: Shape, value: Any, schema: dict[str, Any]) -> Sha
     return _enum(n, shape, [value], schema)
 
 
-def _properties(n: Narrower, shape: Shape, props: Any, _: dict[str, Any]) -> Shape:
-    if not isinstance(shape, ObjectShape | AnyShape):
-        return shape  # properties say nothing of other kinds
-    if isinstance(shape, AnyShape):
-        # a value that is not an object passes; keep only objects, which is narrower and safe
-        shape = ObjectShape()
+def _properties(n: Narrower, shape: ObjectShape, props: Any, _: dict[str, Any]) -> Shape:
     for name, sub in props.items():
         field = shape.field(name)
         if field is not None:
@@ -276,11 +278,7 @@ def _properties(n: Narrower, shape: Shape, props: Any, _: dict[str, Any]) -> Sha
     return shape
 
 
-def _required(n: Narrower, shape: Shape, names: Any, _: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = ObjectShape()
-    if not isinstance(shape, ObjectShape):
-        return shape
+def _required(n: Narrower, shape: ObjectShape, names: Any, _: dict[str, Any]) -> Shape:
     for name in names:
         field = shape.field(name)
         if field is None:
@@ -293,10 +291,8 @@ def _required(n: Narrower, shape: Shape, names: Any, _: dict[str, Any]) -> Shape
     return shape
 
 
-def _additional(n: Narrower, shape: Shape, sub: Any, schema: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = ObjectShape()
-    if not isinstance(shape, ObjectShape) or sub is True:
+def _additional(n: Narrower, shape: ObjectShape, sub: Any, schema: dict[str, Any]) -> Shape:
+    if sub is True:
         return shape
     if sub is False:
         return replace(shape, others=FORBIDDEN)
@@ -306,11 +302,7 @@ def _additional(n: Narrower, shape: Shape, sub: Any, schema: dict[str, Any]) -> 
     return replace(shape, others=n.narrow(others, sub))
 
 
-def _property_names(n: Narrower, shape: Shape, sub: Any, _: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = ObjectShape()
-    if not isinstance(shape, ObjectShape):
-        return shape
+def _property_names(n: Narrower, shape: ObjectShape, sub: Any, _: dict[str, Any]) -> Shape:
     if shape.fields:
         raise Unsupported("propertyNames beside named properties")
     key = n.narrow(shape.key or StrShape(), sub)
@@ -319,29 +311,17 @@ def _property_names(n: Narrower, shape: Shape, sub: Any, _: dict[str, Any]) -> S
     return replace(shape, key=key)
 
 
-def _max_properties(n: Narrower, shape: Shape, limit: Any, _: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = ObjectShape()
-    if not isinstance(shape, ObjectShape):
-        return shape
+def _max_properties(n: Narrower, shape: ObjectShape, limit: Any, _: dict[str, Any]) -> Shape:
     if shape.fields:
         raise Unsupported("maxProperties beside named properties")
     return replace(shape, max_keys=_least(shape.max_keys, int(limit)))
 
 
-def _items(n: Narrower, shape: Shape, sub: Any, _: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = ListShape()
-    if not isinstance(shape, ListShape):
-        return shape
+def _items(n: Narrower, shape: ListShape, sub: Any, _: dict[str, Any]) -> Shape:
     return replace(shape, item=n.narrow(shape.item, sub))
 
 
-def _max_items(n: Narrower, shape: Shape, limit: Any, _: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = ListShape()
-    if not isinstance(shape, ListShape):
-        return shape
+def _max_items(n: Narrower, shape: ListShape, limit: Any, _: dict[str, Any]) -> Shape:
     return replace(shape, max_items=_least(shape.max_items, int(limit)))
 
 
@@ -361,19 +341,11 @@ def _maximum(n: Narrower, shape: Shape, bound: Any, _: dict[str, Any]) -> Shape:
     return shape
 
 
-def _max_length(n: Narrower, shape: Shape, limit: Any, _: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = StrShape()
-    if not isinstance(shape, StrShape):
-        return shape
+def _max_length(n: Narrower, shape: StrShape, limit: Any, _: dict[str, Any]) -> Shape:
     return _strings(replace(shape, max_length=_least(shape.max_length, int(limit))), shape.enum)
 
 
-def _pattern(n: Narrower, shape: Shape, pattern: Any, _: dict[str, Any]) -> Shape:
-    if isinstance(shape, AnyShape):
-        shape = StrShape()
-    if not isinstance(shape, StrShape):
-        return shape
+def _pattern(n: Narrower, shape: StrShape, pattern: Any, _: dict[str, Any]) -> Shape:
     if shape.pattern not in (None, pattern):
         raise Unsupported("two patterns on one string")
     if not PORTABLE_PATTERN.fullmatch(pattern):
@@ -381,29 +353,34 @@ def _pattern(n: Narrower, shape: Shape, pattern: Any, _: dict[str, Any]) -> Shap
     return _strings(replace(shape, pattern=pattern), shape.enum)
 
 
+def _taken(n: Narrower, shape: Shape, sub: Any, _: dict[str, Any]) -> Shape:
+    return shape  # "then" and "else", which "if" takes
+
+
 # In this order: references and combinations first, then the kind, then what narrows a kind.
-_KEYWORDS = {
-    "$ref": _ref,
-    "allOf": _all_of,
-    "if": _if,
-    "then": lambda n, shape, sub, schema: shape,  # taken by "if"
-    "else": lambda n, shape, sub, schema: shape,
-    "type": _type,
-    "enum": _enum,
-    "const": _const,
-    "anyOf": _any_of,
-    "oneOf": _one_of,
-    "properties": _properties,
-    "required": _required,
-    "additionalProperties": _additional,
-    "propertyNames": _property_names,
-    "maxProperties": _max_properties,
-    "items": _items,
-    "maxItems": _max_items,
-    "minimum": _minimum,
-    "maximum": _maximum,
-    "maxLength": _max_length,
-    "pattern": _pattern,
+# Each with the kind of value it narrows (None: any), which is all the step is then given.
+_KEYWORDS: dict[str, tuple[type[Shape] | None, Callable[..., Shape]]] = {
+    "$ref": (None, _ref),
+    "allOf": (None, _all_of),
+    "if": (None, _if),
+    "then": (None, _taken),
+    "else": (None, _taken),
+    "type": (None, _type),
+    "enum": (None, _enum),
+    "const": (None, _const),
+    "anyOf": (None, _any_of),
+    "oneOf": (None, _one_of),
+    "properties": (ObjectShape, _properties),
+    "required": (ObjectShape, _required),
+    "additionalProperties": (ObjectShape, _additional),
+    "propertyNames": (ObjectShape, _property_names),
+    "maxProperties": (ObjectShape, _max_properties),
+    "items": (ListShape, _items),
+    "maxItems": (ListShape, _max_items),
+    "minimum": (None, _minimum),  # both numbers' kinds
+    "maximum": (None, _maximum),
+    "maxLength": (StrShape, _max_length),
+    "pattern": (StrShape, _pattern),
 }
 
 

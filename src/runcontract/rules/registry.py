@@ -46,6 +46,7 @@ def object_check(*codes: str) -> Callable[[CheckFunction], CheckFunction]:
 LIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
 TERMINAL_TIMESTAMPS = ("completed_at", "failed_at", "cancelled_at")
+NO_END: tuple[None, None, None] = (None, None, None)  # the TERMINAL_TIMESTAMPS of a run not ended
 
 
 def as_integer(value: Any) -> int | None:

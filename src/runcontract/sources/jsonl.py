@@ -2,8 +2,9 @@
 
 Each line is read like a small JSON document (a run, an array of runs or a list response). A bad
 line is a ReadError for that line only; blank lines are skipped; a line longer than the limit
-is reported and skipped without being held in memory. With the engine's fast lane, a line it
-finds clean becomes a Prejudged without a dict ever being built; every other line is read here.
+is reported and skipped without being held in memory. With the engine's fast lane, a line whose
+verdict it knows becomes a Prejudged without a dict ever being built; every other line is read
+here.
 """
 
 from __future__ import annotations
