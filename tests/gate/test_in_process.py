@@ -35,7 +35,11 @@ def test_the_default_gate_passes_on_the_reference_server(tmp_path: Path) -> None
     document = json.loads(report.read_text())
     assert document["summary"]["failed"] == 0
     units = {r["source"].rsplit(":interaction", 1)[0] for r in document["results"]}
-    assert {"lifecycle: completed", "GET /threads/{thread_id}/runs/{run_id}"} <= units
+    assert "lifecycle: completed" in units
+    # schemathesis's answers are units of their operation. Which operations give run objects
+    # varies with the 30-run budget: in 6 runs the list endpoint gave 19 to 30, the single run
+    # 2 to 12, and once (in CI) none, so the test names the operations' shared path.
+    assert any(unit.startswith("GET /threads/{thread_id}/runs") for unit in units), units
 
 
 def test_the_default_gate_fails_on_a_broken_server_with_the_rule_in_every_report(
