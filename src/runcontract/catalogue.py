@@ -15,12 +15,13 @@ from typing import Any
 import yaml
 
 from runcontract._data import data_dir
+from runcontract.errors import RuncontractError
 from runcontract.model import JSON, Profile, Severity
 
 CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml", "http.yaml")
 
 
-class CatalogueError(Exception):
+class CatalogueError(RuncontractError):
     """The shipped contracts/ folder is broken: a bug in runcontract, not in the user's input."""
 
 

@@ -18,6 +18,7 @@ from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.engine.profiles import detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
 from runcontract.engine.typed import Unsupported
+from runcontract.errors import RuncontractError
 from runcontract.model import (
     JSON,
     ObjectResult,
@@ -30,7 +31,7 @@ from runcontract.model import (
 from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
 
 
-class SelectionError(ValueError):
+class SelectionError(RuncontractError, ValueError):
     """--select or --ignore named a rule code that does not exist."""
 
 
