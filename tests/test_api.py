@@ -83,7 +83,7 @@ def test_load_catalogue_gives_the_catalogue() -> None:
     ("call", "words"),
     [
         (lambda: runcontract.check({}, profile="v3"), "profile='v3' (str) is not a profile"),
-        (lambda: runcontract.check({}, profile=2), "profile=2 (int)"),
+        (lambda: runcontract.check({}, profile=2), "profile=2 (int)"),  # type: ignore[arg-type]
         (lambda: runcontract.check({}, select=["Z999"]), "Z999"),
         (lambda: runcontract.judge([{}], ignore="Q"), "'Q'"),
     ],
