@@ -12,6 +12,7 @@ import runcontract
 from runcontract import Profile, RuncontractError, Severity
 from runcontract.catalogue import CatalogueError
 from runcontract.engine import SelectionError
+from runcontract.rules import OBJECT_CHECKS, Finding
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 VALID = sorted((EXAMPLES / "valid").glob("*.json"))
@@ -35,9 +36,23 @@ def test_an_invalid_example_breaks_the_rule_it_is_named_for(path: Path) -> None:
     code, profile = path.stem.split("-")[:2]
     found = runcontract.check(_load(path), profile=profile, strict=True)
     assert code in {v.rule for v in found}
-    # the same object with that rule ignored no longer reports it
+    # --select and --ignore act on the code, whichever check emits it
+    alone = runcontract.check(_load(path), profile=profile, strict=True, select=[code])
+    assert code in {v.rule for v in alone}
+    assert {v.rule for v in alone} == {code}
     rest = runcontract.check(_load(path), profile=profile, strict=True, ignore=[code])
     assert code not in {v.rule for v in rest}
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_every_code_a_check_emits_is_one_it_declares(path: Path) -> None:
+    """The engine schedules a check by its declared codes, so an undeclared one escapes --select."""
+    run = _load(path)
+    profile = Profile(path.stem.split("-")[1])
+    for check in OBJECT_CHECKS:
+        findings: list[Finding] = []
+        check.run(run, profile, findings)
+        assert {f.code for f in findings} <= check.codes, check.name
 
 
 def test_check_detects_the_profile_and_reports_deviations_as_warnings() -> None:

@@ -31,7 +31,9 @@ def _is_null(run: dict[str, Any], key: str) -> bool:
     return key in run and run[key] is None
 
 
-@object_check("C001", "C002", "C003", "C004", "C005", "C006", "C007", "C008", "C009", "C010")
+@object_check(
+    "C001", "C002", "C003", "C004", "C005", "C006", "C007", "C008", "C009", "C010", "D006", "D008"
+)
 def status_fields(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
     status = run.get("status")
     if not isinstance(status, str):
