@@ -9,6 +9,7 @@ and lifecycle tracker, so live and recorded traffic get the same verdicts. The H
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,21 +128,17 @@ class Judge:
     def _client_errors(self, exchange: Exchange) -> Iterator[str]:
         operation = self.document.match(exchange.method, exchange.path)
         if operation is None:
+            # A path outside the Runs document (the assistant, thread and message endpoints the
+            # driver uses) is one the document says nothing about, so no 4xx is due there.
             if self.document.knows_path(exchange.path):
                 yield "a method the path does not have (405)"
-            yield "a path the API does not have (404)"
             return
         if not exchange.sent_key:
             yield "no valid API key (401)"
         beta = exchange.header("openai-beta", response=False)
         if not {part.strip().lower() for part in beta.split(",")} & BETA_VALUES:
             yield "no usable OpenAI-Beta header (400)"
-        query = exchange.query
-        limit = query.get("limit")
-        if limit is not None and not (limit.isdigit() and 1 <= int(limit) <= 100):
-            yield f"limit={limit} outside 1..100 (400)"
-        if query.get("order", "desc") not in ("asc", "desc"):
-            yield f"order={query['order']} (400)"
+        yield from (f"{problem} (400)" for problem in forbidden_parameters(exchange.query))
         ids = operation.path_ids(exchange.path)
         for name, value in ids.items():
             if value not in self.known_ids:
@@ -234,7 +231,13 @@ class Judge:
         if operation is not None:
             found.extend(self._documented(exchange, operation, status))
             if operation.operation_id in LIST_OPERATIONS and status == 200:
-                found.extend(page_problems(exchange.json(), exchange.query))
+                forbidden = list(forbidden_parameters(exchange.query))
+                for problem in forbidden:
+                    found.append(("H012", "$", f"answered {status} to {problem}", status))
+                # A page is only as ordered as its request: against an order or limit the
+                # API should have refused, or a cursor that is no id, any order is a guess.
+                if not forbidden and cursors_well_formed(exchange.query):
+                    found.extend(page_problems(exchange.json(), exchange.query))
         if exchange.media_type == "text/event-stream":
             for error in verdict.unreadable:
                 found.append(("H014", "$", error.message, None))
@@ -276,6 +279,29 @@ class Judge:
             if media != wanted:
                 said = "stream: true" if asked else "no stream: true"
                 yield "H005", "$", f"answered {media} to a request with {said}", media
+
+
+LIMITS = range(1, 101)
+ORDERS = ("asc", "desc")
+CURSOR = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def forbidden_parameters(query: dict[str, str]) -> Iterator[str]:
+    """The list parameters the document forbids (limit 1..100, order asc or desc)."""
+    limit = query.get("limit")
+    if limit is not None and not (limit.isdigit() and int(limit) in LIMITS):
+        yield f"limit={limit} outside 1..100"
+    if query.get("order", "desc") not in ORDERS:
+        yield f"order={query['order']}, neither asc nor desc"
+
+
+def cursors_well_formed(query: dict[str, str]) -> bool:
+    """after and before, when given, look like the ids the API gives out.
+
+    The document types them as any string, so a server may answer a malformed one with a page;
+    where that page starts is then undefined and nothing about its order can be judged.
+    """
+    return all(CURSOR.fullmatch(query[name]) for name in ("after", "before") if name in query)
 
 
 def page_problems(page: JSON, query: dict[str, str]) -> Iterator[tuple[str, str, str, JSON]]:
