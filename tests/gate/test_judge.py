@@ -262,3 +262,13 @@ def test_a_5xx_to_a_method_a_documented_path_lacks_is_h002() -> None:
     found.known_ids.add("thread_a")
     item = exchange("DELETE", "/threads/thread_a/runs", 500, ERROR)
     assert found.due_client_error(item) == "a method the path does not have (405)"
+
+
+def test_a_page_without_object_list_has_its_runs_judged_and_h006_once() -> None:
+    found = judge()
+    found.known_ids.add("thread_a")
+    page = {key: value for key, value in DESCENDING_PAGE.items() if key != "object"}
+    verdict = found.judge(exchange("GET", "/threads/thread_a/runs", 200, page))
+    assert [r.run_id for r in verdict.results] == ["run_b", "run_a"]
+    http = verdict.http.violations if verdict.http is not None else []
+    assert [(v.rule, v.path) for v in http] == [("H006", "$.object")]

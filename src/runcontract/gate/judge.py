@@ -231,6 +231,7 @@ class Judge:
         if operation is not None:
             found.extend(self._documented(exchange, operation, status))
             if operation.operation_id in LIST_OPERATIONS and status == 200:
+                found.extend(envelope_problems(exchange.json()))
                 forbidden = list(forbidden_parameters(exchange.query))
                 for problem in forbidden:
                     found.append(("H012", "$", f"answered {status} to {problem}", status))
@@ -284,6 +285,15 @@ class Judge:
 LIMITS = range(1, 101)
 ORDERS = ("asc", "desc")
 CURSOR = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def envelope_problems(page: JSON) -> Iterator[tuple[str, str, str, JSON]]:
+    """H006 once for a page whose envelope is not a list's; its runs are judged all the same."""
+    if isinstance(page, dict) and isinstance(page.get("data"), list):
+        kind = page.get("object")
+        if kind != "list":
+            said = "has no object" if "object" not in page else f"has object {kind!r}"
+            yield "H006", "$.object", f'the list page {said}; the document gives "list"', kind
 
 
 def forbidden_parameters(query: dict[str, str]) -> Iterator[str]:
