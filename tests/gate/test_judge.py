@@ -272,3 +272,22 @@ def test_a_page_without_object_list_has_its_runs_judged_and_h006_once() -> None:
     assert [r.run_id for r in verdict.results] == ["run_b", "run_a"]
     http = verdict.http.violations if verdict.http is not None else []
     assert [(v.rule, v.path) for v in http] == [("H006", "$.object")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "media"), [(b"", "text/plain"), (b"<html>Not Found</html>", "text/html")]
+)
+def test_an_error_answer_not_in_the_error_shape_is_h003_alone(raw: bytes, media: str) -> None:
+    found = judge()
+    item = exchange("GET", "/threads/thread_x/runs/run_x", 404, raw=raw, media=media)
+    assert http_rules(found, item) == ["H003"]
+
+
+def test_a_later_h005_on_an_answer_with_h003_is_not_added() -> None:
+    found = judge()
+    item = exchange("GET", "/threads/thread_x/runs/run_x", 404, raw=b"", media="")
+    found.judge(item)
+    assert not found.add(item.number, "H005", "schemathesis content_type_conformance: ...")
+    http = found.verdicts[item.number].http
+    assert http is not None
+    assert [v.rule for v in http.violations] == ["H003"]

@@ -136,7 +136,7 @@ class Engine:
                         finding.code, finding.path, finding.message, finding.value, source=source
                     )
                 )
-        return violations
+        return self.catalogue.unsuppressed(violations)
 
     def judge(self, observation: Observation) -> ObjectResult:
         run = observation.run

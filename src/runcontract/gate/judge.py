@@ -178,7 +178,9 @@ class Judge:
                 verdict.results.append(self._judge_run(item))
             else:
                 verdict.unreadable.append(item)
-        http = list(self._http_rules(exchange, operation, verdict, source))
+        http = self.engine.catalogue.unsuppressed(
+            list(self._http_rules(exchange, operation, verdict, source))
+        )
         if http:
             verdict.http = ObjectResult(source, None, None, self.profile, http)
         if exchange.status is not None and exchange.status < 300:
@@ -211,7 +213,10 @@ class Judge:
             verdict.http = ObjectResult(source, None, None, self.profile, [])
         if any((v.rule, v.message) == (code, message) for v in verdict.http.violations):
             return False
-        verdict.http.violations.append(violation)
+        found = self.engine.catalogue.unsuppressed([*verdict.http.violations, violation])
+        if violation not in found:
+            return False
+        verdict.http.violations[:] = found
         return True
 
     # -- the HTTP rules ---------------------------------------------------------------------------
