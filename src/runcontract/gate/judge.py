@@ -79,33 +79,33 @@ PARENT_KEYS = {
 }
 
 
+def _objects(value: JSON) -> Iterator[dict[str, JSON]]:
+    """Every object in a value, with a stack: answers can nest deeper than Python recurses."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(child for child in item.values() if isinstance(child, dict | list))
+        elif isinstance(item, list):
+            stack.extend(child for child in item if isinstance(child, dict | list))
+
+
 def _parents(value: JSON) -> Iterator[tuple[str, str]]:
     """(object id, id of the object it belongs to): a run's thread, a step's run."""
-    if isinstance(value, dict):
-        key = PARENT_KEYS.get(str(value.get("object")))
-        child, parent = value.get("id"), value.get(key) if key else None
+    for item in _objects(value):
+        key = PARENT_KEYS.get(str(item.get("object")))
+        child, parent = item.get("id"), item.get(key) if key else None
         if isinstance(child, str) and isinstance(parent, str):
             yield child, parent
-        for item in value.values():
-            if isinstance(item, dict | list):
-                yield from _parents(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _parents(item)
 
 
 def _ids(value: JSON) -> Iterator[str]:
-    if isinstance(value, dict):
+    for item in _objects(value):
         for key in ID_KEYS:
-            found = value.get(key)
+            found = item.get(key)
             if isinstance(found, str):
                 yield found
-        for item in value.values():
-            if isinstance(item, dict | list):
-                yield from _ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _ids(item)
 
 
 class Judge:
@@ -235,15 +235,8 @@ class Judge:
             found.append(("H003", "$", f"the {status} answer's body is {shape}", None))
         if operation is not None:
             found.extend(self._documented(exchange, operation, status))
-            if operation.operation_id in LIST_OPERATIONS and status == 200:
-                found.extend(envelope_problems(exchange.json()))
-                forbidden = list(forbidden_parameters(exchange.query))
-                for problem in forbidden:
-                    found.append(("H012", "$", f"answered {status} to {problem}", status))
-                # A page is only as ordered as its request: against an order or limit the
-                # API should have refused, or a cursor that is no id, any order is a guess.
-                if not forbidden and cursors_well_formed(exchange.query):
-                    found.extend(page_problems(exchange.json(), exchange.query))
+            if status < 300:
+                found.extend(self._success(exchange, operation, status, verdict))
         if exchange.media_type == "text/event-stream":
             for error in verdict.unreadable:
                 found.append(("H014", "$", error.message, None))
@@ -252,6 +245,24 @@ class Judge:
         for code, path, message, value in found:
             if self.engine.is_enabled(code, self.profile):
                 yield self.engine.violation(code, path, message, value, source=source)
+
+    def _success(
+        self, exchange: Exchange, operation: Operation, status: int, verdict: Verdict
+    ) -> Iterator[tuple[str, str, str, JSON]]:
+        """What a 2xx answer's body must be: JSON that can be read, a page that adds up."""
+        if exchange.media_type == "application/json" and exchange.json() is None:
+            # Not JSON, or JSON nested deeper than any reader takes: nothing in it is judged.
+            why = verdict.unreadable[0].message if verdict.unreadable else "it is not JSON"
+            yield "H006", "$", f"the {status} answer cannot be read: {why}", None
+        if operation.operation_id in LIST_OPERATIONS and status == 200:
+            yield from envelope_problems(exchange.json())
+            forbidden = list(forbidden_parameters(exchange.query))
+            for problem in forbidden:
+                yield "H012", "$", f"answered {status} to {problem}", status
+            # A page is only as ordered as its request: against an order or limit the API
+            # should have refused, or a cursor that is no id, any order is a guess.
+            if not forbidden and cursors_well_formed(exchange.query):
+                yield from page_problems(exchange.json(), exchange.query)
 
     def _documented(
         self, exchange: Exchange, operation: Operation, status: int

@@ -29,6 +29,9 @@ from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+from runcontract.engine.nesting import MAX_NESTING, too_deep
 from runcontract.gate.document import GateDocument
 from runcontract.gate.judge import Judge
 from runcontract.gate.proxy import EXCHANGE_HEADER, NotSentError, Proxy
@@ -262,6 +265,75 @@ def config_dict(
     return config
 
 
+# What schemathesis gets instead of an answer nested too deep for Python's json module (which
+# it parses answers with, in its worker threads): the gate judged the answer itself already.
+STAND_IN = b'"runcontract: this answer nests too deep to parse; the gate judged it"'
+
+
+def nests_too_deep(body: bytes) -> bool:
+    """Whether a JSON body nests deeper than MAX_NESTING (or than orjson reads at all)."""
+    if body.count(b"{") + body.count(b"[") <= MAX_NESTING:
+        return False  # cannot nest deeper than it has brackets, and most answers are shallow
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return "depth" in str(exc) or "recursion" in str(exc)
+    return too_deep(value) is not None
+
+
+class Shield:
+    """The proxy as schemathesis sees it: every answer one its JSON parser can take.
+
+    An answer nested thousands of levels deep raises RecursionError in the schemathesis worker
+    that parses it, which then dies with a traceback on stderr and leaves the run waiting for
+    it. Such an answer reaches schemathesis as a JSON string saying so; the gate's verdict on
+    the real answer stands, and schemathesis's own checks on the stand-in are not reported.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.replaced: set[int] = set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] | None = None
+
+        async def guarded(message: dict[str, Any]) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                held = message  # until the body says whether it can pass
+                return
+            if message["type"] == "http.response.body" and held is not None:
+                start, held = held, None
+                headers = [(bytes(k), bytes(v)) for k, v in start.get("headers", [])]
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                body = message.get("body", b"")
+                if b"json" in kind.lower() and nests_too_deep(body):
+                    number = _tag_number(headers)
+                    if number is not None:
+                        self.replaced.add(number)
+                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                    headers.append((b"content-length", str(len(STAND_IN)).encode()))
+                    start = {**start, "headers": headers}
+                    message = {**message, "body": STAND_IN, "more_body": False}
+                await send(start)
+            await send(message)
+
+        await self.app(scope, receive, guarded)
+
+
+def _tag_number(headers: list[tuple[bytes, bytes]]) -> int | None:
+    name = EXCHANGE_HEADER.lower().encode()
+    tag = next((v for k, v in headers if k.lower() == name), None)
+    if tag is None:
+        return None
+    with contextlib.suppress(ValueError):
+        return int(tag.decode("latin-1").rpartition(":")[2])
+    return None
+
+
 def _exchange_number(recorder: Any, case_id: str) -> int | None:
     interaction = recorder.interactions.get(case_id)
     response = getattr(interaction, "response", None)
@@ -313,7 +385,8 @@ def run_phases(
     schema = schemathesis.openapi.from_dict(
         document.for_schemathesis(), config=SchemathesisConfig.from_dict(config)
     )
-    schema.app = proxy
+    shield = Shield(proxy)
+    schema.app = shield
     if ids is not None:
         IdDraw(ids, judge.parents, judge.known_ids).install(schema)
     # Not schemathesis's max-time: with it, fuzzing and stateful repeat until the time is spent.
@@ -324,7 +397,7 @@ def run_phases(
             report.errors.append("the --timeout was reached during the schemathesis phases")
             stream.stop()
         if isinstance(event, events.ScenarioFinished):
-            _scenario(event, report, judge)
+            _scenario(event, report, judge, shield.replaced)
         elif isinstance(event, events.PhaseStarted | events.PhaseFinished):
             _phase(event, report, progress, finished=isinstance(event, events.PhaseFinished))
         elif isinstance(event, events.NonFatalError):
@@ -368,7 +441,7 @@ def _error(error: Exception, label: str, report: PhaseReport) -> None:
         report.errors.append(f"schemathesis {label}: {type(error).__name__}: {error}")
 
 
-def _scenario(event: Any, report: PhaseReport, judge: Judge) -> None:
+def _scenario(event: Any, report: PhaseReport, judge: Judge, replaced: Container[int]) -> None:
     phase = str(event.phase.value)
     recorder = event.recorder
     cases = len(recorder.interactions)
@@ -379,8 +452,8 @@ def _scenario(event: Any, report: PhaseReport, judge: Judge) -> None:
         report.failed[phase] += 1
     for number, named, message in _builtin_failures(recorder):
         verdict = judge.verdicts.get(number)
-        if verdict is not None and verdict.exchange.problem is not None:
-            continue  # never sent (the budget): the answer schemathesis saw is the gate's own
+        if number in replaced or (verdict is not None and verdict.exchange.problem is not None):
+            continue  # never sent (the budget), or a stand-in: schemathesis saw the gate's answer
         status = verdict.exchange.status if verdict is not None else None
         # The document's schema for an error answer is ErrorResponse: that is H003's.
         code = "H003" if named == "H006" and status is not None and status >= 400 else named
