@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -113,3 +115,37 @@ def test_only_bodies_too_deep_are_kept_from_schemathesis() -> None:
     assert not nests_too_deep(b'{"data": [' + b"{}," * 5000 + b"{}]}")  # many, not deep
     assert not nests_too_deep(b"[[[[ not json")
     assert not nests_too_deep(STAND_IN)
+
+
+def test_the_judge_keeps_verdicts_not_bodies() -> None:
+    """20 answers of 1 MiB of metadata each: what the judge still holds after is a small part."""
+    answers, size = 20, 1024 * 1024
+    found = judge()
+    found.known_ids.update({"thread_a", "run_x"})
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(1, answers + 1):
+            run = {
+                "id": "run_x",
+                "object": "thread.run",
+                "status": "queued",
+                "metadata": {"filler": "x" * size, "nested": {"deep": ["y" * 4096] * 64}},
+            }
+            item = exchange("GET", "/threads/thread_a/runs/run_x", 200, run)
+            item.number = number
+            verdict = found.judge(item)
+            assert {"M003", "S001"} <= {v.rule for v in verdict.violations()}
+            del item, verdict, run
+        gc.collect()  # what is kept, not what waits for the collector (schema errors cycle)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    judged = answers * size
+    assert len(found.verdicts) == answers
+    assert kept < judged / 20, f"{kept:,} bytes kept of {judged:,} judged"
+    for verdict in found.verdicts.values():
+        assert verdict.exchange.response_body == b""
+        for violation in verdict.violations():
+            assert len(violation.message) < 1100
+            assert not isinstance(violation.value, str) or len(violation.value) < 1100

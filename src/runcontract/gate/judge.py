@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import orjson
 
 from runcontract.engine import Engine
 from runcontract.engine.lifecycle import LifecycleTracker
@@ -162,14 +164,30 @@ class Judge:
 
     # -- judging ----------------------------------------------------------------------------------
     def judge(self, exchange: Exchange) -> Verdict:
+        """The verdict on one answer, kept without its bodies: the gate holds every verdict."""
         operation = self.document.match(exchange.method, exchange.path)
         unit = unit_of(exchange, operation)
         verdict = Verdict(exchange, operation, unit)
         self.verdicts[exchange.number] = verdict
         if exchange.status is not None:
             exchange.interaction = next(self._interactions)
-        if not exchange.answered or exchange.retried:
-            return verdict
+        if exchange.answered and not exchange.retried:
+            self._judge_answer(exchange, operation, verdict)
+        # What the reports and later checks need is the exchange's line, status and verdict;
+        # the caller keeps the bodies for as long as it needs them, and no longer.
+        verdict.exchange = replace(
+            exchange, request_body=b"", response_body=b"", _json=None, _parsed=True
+        )
+        for result in verdict.results:
+            result.violations[:] = map(compact, result.violations)
+        if verdict.http is not None:
+            verdict.http.violations[:] = map(compact, verdict.http.violations)
+        return verdict
+
+    def _judge_answer(
+        self, exchange: Exchange, operation: Operation | None, verdict: Verdict
+    ) -> None:
+        unit = verdict.unit
         entry = f"interaction {exchange.interaction}"
         source = Source(unit, entry)
         context = FileContext(unit, DEFAULT_LIMITS, lambda: next(self._sequence))
@@ -191,7 +209,6 @@ class Judge:
                     self.known_ids.add(result.run_id)
             if operation is not None:
                 self.known_ids.update(operation.path_ids(exchange.path).values())
-        return verdict
 
     def _judge_run(self, observation: Observation) -> ObjectResult:
         result = self.engine.judge(observation)
@@ -296,6 +313,31 @@ class Judge:
             if media != wanted:
                 said = "stream: true" if asked else "no stream: true"
                 yield "H005", "$", f"answered {media} to a request with {said}", media
+
+
+# What a kept violation may hold: a schema message quotes the value it is about, which can be
+# an answer's whole 10 MB metadata; the report needs the start of it and its size.
+MAX_TEXT = 1_000
+
+
+def compact(violation: Violation) -> Violation:
+    """The violation with its message and value cut to MAX_TEXT characters, said so."""
+    message, value = violation.message, violation.value
+    if len(message) > MAX_TEXT:
+        message = f"{message[:MAX_TEXT]}... ({len(message):,} characters)"
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        value = f"{value[:MAX_TEXT]}... ({len(value):,} characters)"
+    elif isinstance(value, dict | list):
+        try:
+            size = len(orjson.dumps(value))
+        except TypeError:  # an integer beyond 64 bits: no size to tell, and kept as it is
+            size = 0
+        if size > MAX_TEXT:
+            kind = "an object" if isinstance(value, dict) else "an array"
+            value = f"{kind} of {len(value):,} items, {size:,} bytes as JSON"
+    if message is violation.message and value is violation.value:
+        return violation
+    return replace(violation, message=message, value=value)
 
 
 LIMITS = range(1, 101)
