@@ -149,3 +149,20 @@ def test_the_judge_keeps_verdicts_not_bodies() -> None:
         for violation in verdict.violations():
             assert len(violation.message) < 1100
             assert not isinstance(violation.value, str) or len(violation.value) < 1100
+
+
+async def error_500_to_everything(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b'{"error": {"message": "down", "type": "server_error", "param": null, "code": null}}'
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_a_500_to_creating_the_assistant_is_no_h002(key_env: str) -> None:
+    with serving(error_500_to_everything) as base_url:
+        result = gate("--base-url", base_url, "--api-key-env", key_env, "--timeout", "60", "-v")
+    assert result.code == 3, result.out
+    assert "POST /v1/assistants" in result.out or "setup" in result.out, result.out
+    assert "H002" not in result.out, result.out
