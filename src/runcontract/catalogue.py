@@ -16,7 +16,7 @@ import yaml
 
 from runcontract._data import data_dir
 from runcontract.errors import RuncontractError
-from runcontract.model import JSON, Profile, Severity
+from runcontract.model import JSON, Profile, Severity, Violation
 
 CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml", "http.yaml")
 
@@ -36,6 +36,9 @@ class Rule:
     evidence: str
     deviation: bool = False
     match: Mapping[str, JSON] | None = None
+    # Rules whose finding on the same object breaks this rule's premise: with one of them
+    # found, this one is a consequence of the same defect and is not reported.
+    suppressed_by: frozenset[str] = frozenset()
 
     def severity_in(self, *, strict: bool) -> Severity:
         """Deviations of the real API are warnings by default and errors under --strict."""
@@ -56,6 +59,7 @@ def _rule(entry: Mapping[str, Any], *, family: str | None, deviation: bool) -> R
             evidence=" ".join(str(entry["evidence"]).split()),
             deviation=deviation,
             match=entry.get("match"),
+            suppressed_by=frozenset(str(code) for code in entry.get("suppressed_by", ())),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise CatalogueError(f"rule entry {entry.get('code', '?')}: {exc!r}") from exc
@@ -85,12 +89,32 @@ class Catalogue:
             if rule.code in self.rules:
                 raise CatalogueError(f"rule code {rule.code} is defined twice")
             self.rules[rule.code] = rule
+        for rule in self.rules.values():
+            unknown = sorted(rule.suppressed_by - set(self.rules))
+            if unknown or rule.code in rule.suppressed_by:
+                raise CatalogueError(
+                    f"rule {rule.code} is suppressed_by {', '.join(unknown) or rule.code}, "
+                    "which is not another rule"
+                )
 
     def __getitem__(self, code: str) -> Rule:
         return self.rules[code]
 
     def __contains__(self, code: object) -> bool:
         return code in self.rules
+
+    def unsuppressed(self, violations: list[Violation]) -> list[Violation]:
+        """The violations of one object less those another of them explains (`suppressed_by`).
+
+        One defect, one finding: milliseconds in created_at are T006, and the order rules that
+        compare created_at with the other timestamps only repeat it.
+        """
+        found = {violation.rule for violation in violations}
+        return [
+            violation
+            for violation in violations
+            if not (self.rules[violation.rule].suppressed_by & found)
+        ]
 
     def deviations(self) -> list[Rule]:
         return [rule for rule in self.rules.values() if rule.deviation]

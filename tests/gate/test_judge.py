@@ -61,6 +61,11 @@ def rules(found: Judge, item: Exchange) -> list[str]:
     return sorted(v.rule for v in found.judge(item).violations())
 
 
+def http_rules(found: Judge, item: Exchange) -> list[str]:
+    http = found.judge(item).http
+    return sorted(v.rule for v in http.violations) if http is not None else []
+
+
 def test_an_error_answer_in_the_error_response_shape_breaks_nothing() -> None:
     assert rules(judge(), exchange("GET", "/threads/t/runs/r", 404, ERROR)) == []
 
@@ -197,3 +202,92 @@ def test_runs_in_a_list_page_are_judged_by_the_engine_and_counted_as_known() -> 
     assert len(verdict.results) == 1
     assert "S001" in {v.rule for v in verdict.results[0].violations}
     assert {"run_9", "thread_9"} <= found.known_ids
+
+
+DESCENDING_PAGE = {
+    "object": "list",
+    "data": [
+        {"id": "run_b", "object": "thread.run", "created_at": 2},
+        {"id": "run_a", "object": "thread.run", "created_at": 1},
+    ],
+    "first_id": "run_b",
+    "last_id": "run_a",
+    "has_more": False,
+}
+
+
+@pytest.mark.parametrize("query", ["order=AAA", "order=null", "order=0", "limit=0", "limit=AAA"])
+def test_a_page_answering_a_forbidden_parameter_is_h012_not_h001(query: str) -> None:
+    found = judge()
+    found.known_ids.add("thread_a")
+    # the server read it as asc, the gate would have read it as desc
+    page = {**DESCENDING_PAGE, "data": list(reversed(DESCENDING_PAGE["data"]))}
+    page |= {"first_id": "run_a", "last_id": "run_b"}
+    verdict = found.judge(exchange("GET", "/threads/thread_a/runs", 200, page, query=query))
+    http = verdict.http.violations if verdict.http is not None else []
+    assert [v.rule for v in http] == ["H012"]
+    assert http[0].severity.value == "warning"
+    assert query in http[0].message
+
+
+def test_a_page_for_a_malformed_cursor_is_not_judged_for_order() -> None:
+    found = judge()
+    found.known_ids.add("thread_a")
+    page = {**DESCENDING_PAGE, "data": list(reversed(DESCENDING_PAGE["data"]))}
+    page |= {"first_id": "run_a", "last_id": "run_b"}
+    malformed = exchange("GET", "/threads/thread_a/runs", 200, page, query="after=%00%20x")
+    assert http_rules(found, malformed) == []
+    well_formed = exchange("GET", "/threads/thread_a/runs", 200, page, query="after=run_z")
+    assert http_rules(found, well_formed) == ["H001"]
+
+
+def test_a_page_for_a_valid_request_is_still_judged_for_order() -> None:
+    found = judge()
+    found.known_ids.add("thread_a")
+    item = exchange("GET", "/threads/thread_a/runs", 200, DESCENDING_PAGE, query="order=asc")
+    assert http_rules(found, item) == ["H001"]
+
+
+def test_a_5xx_outside_the_runs_document_is_not_h002() -> None:
+    # A server answering 500 to everything: the assistant it was asked to create is no request
+    # the Runs document answers with a 4xx.
+    found = judge()
+    item = exchange("POST", "/assistants", 500, ERROR, request={"model": "gpt-4o-mini"})
+    assert found.due_client_error(item) is None
+    assert "H002" not in rules(found, item)
+
+
+def test_a_5xx_to_a_method_a_documented_path_lacks_is_h002() -> None:
+    found = judge()
+    found.known_ids.add("thread_a")
+    item = exchange("DELETE", "/threads/thread_a/runs", 500, ERROR)
+    assert found.due_client_error(item) == "a method the path does not have (405)"
+
+
+def test_a_page_without_object_list_has_its_runs_judged_and_h006_once() -> None:
+    found = judge()
+    found.known_ids.add("thread_a")
+    page = {key: value for key, value in DESCENDING_PAGE.items() if key != "object"}
+    verdict = found.judge(exchange("GET", "/threads/thread_a/runs", 200, page))
+    assert [r.run_id for r in verdict.results] == ["run_b", "run_a"]
+    http = verdict.http.violations if verdict.http is not None else []
+    assert [(v.rule, v.path) for v in http] == [("H006", "$.object")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "media"), [(b"", "text/plain"), (b"<html>Not Found</html>", "text/html")]
+)
+def test_an_error_answer_not_in_the_error_shape_is_h003_alone(raw: bytes, media: str) -> None:
+    found = judge()
+    item = exchange("GET", "/threads/thread_x/runs/run_x", 404, raw=raw, media=media)
+    assert http_rules(found, item) == ["H003"]
+
+
+def test_a_later_h005_on_an_answer_with_h003_is_not_added() -> None:
+    found = judge()
+    item = exchange("GET", "/threads/thread_x/runs/run_x", 404, raw=b"", media="")
+    found.judge(item)
+    assert not found.add(item.number, "H005", "schemathesis content_type_conformance: ...")
+    http = found.verdicts[item.number].http
+    assert http is not None
+    assert [v.rule for v in http.violations] == ["H003"]

@@ -15,6 +15,7 @@ from runcontract.catalogue import Catalogue, load_catalogue
 from runcontract.engine.fastlane import FastLane
 from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.lifecycle import LifecycleTracker
+from runcontract.engine.nesting import MAX_NESTING, too_deep
 from runcontract.engine.profiles import detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
 from runcontract.engine.typed import Unsupported
@@ -124,6 +125,14 @@ class Engine:
                 message = f"a run must be a JSON object, not {kind}"
                 violations.append(self.violation(SCHEMA_RULE, "$", message, source=source))
             return violations
+        deep = too_deep(run)
+        if deep is not None:
+            # The schema validators recurse once per level: nothing deeper is judged, and
+            # this one finding names the place.
+            if SCHEMA_RULE in applicable:
+                message = f"nests deeper than {MAX_NESTING} levels here; no run of the API does"
+                violations.append(self.violation(SCHEMA_RULE, deep, message, source=source))
+            return violations
         for code, path, message, value in self._schema_checks[profile].findings(run):
             if code in applicable:
                 violations.append(self.violation(code, path, message, value, source=source))
@@ -137,7 +146,7 @@ class Engine:
                         finding.code, finding.path, finding.message, finding.value, source=source
                     )
                 )
-        return violations
+        return self.catalogue.unsuppressed(violations)
 
     def judge(self, observation: Observation) -> ObjectResult:
         run = observation.run

@@ -8,7 +8,7 @@ this module registers two checks, enabled by default like every custom check:
 
     runcontract_runs   every run object in the answer (a run, a list page, a stream's events)
                        judged by the engine: schema, object rules, deviations, lifecycle
-    runcontract_http   the HTTP rules H001-H005 and H014 (contracts/http.yaml)
+    runcontract_http   the HTTP rules H001-H006, H012 and H014 (contracts/http.yaml)
 
 A check fails with the rule codes of the error-severity violations it found; warnings never fail.
 Under `runcontract gate` the verdict was already reached when the gate's client received the
@@ -158,7 +158,7 @@ def runcontract_runs(ctx: Any, response: Any, case: Any) -> bool | None:
 
 @schemathesis.check
 def runcontract_http(ctx: Any, response: Any, case: Any) -> bool | None:
-    """The answer as HTTP, judged by runcontract's rules H001-H005 and H014."""
+    """The answer as HTTP, judged by runcontract's rules H001-H006, H012 and H014."""
     verdict = verdict_for(response, case)
     if verdict is not None and verdict.http is not None:
         _fail(verdict.http.violations, case)

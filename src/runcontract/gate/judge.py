@@ -9,9 +9,12 @@ and lifecycle tracker, so live and recorded traffic get the same verdicts. The H
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import orjson
 
 from runcontract.engine import Engine
 from runcontract.engine.lifecycle import LifecycleTracker
@@ -78,33 +81,33 @@ PARENT_KEYS = {
 }
 
 
+def _objects(value: JSON) -> Iterator[dict[str, JSON]]:
+    """Every object in a value, with a stack: answers can nest deeper than Python recurses."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(child for child in item.values() if isinstance(child, dict | list))
+        elif isinstance(item, list):
+            stack.extend(child for child in item if isinstance(child, dict | list))
+
+
 def _parents(value: JSON) -> Iterator[tuple[str, str]]:
     """(object id, id of the object it belongs to): a run's thread, a step's run."""
-    if isinstance(value, dict):
-        key = PARENT_KEYS.get(str(value.get("object")))
-        child, parent = value.get("id"), value.get(key) if key else None
+    for item in _objects(value):
+        key = PARENT_KEYS.get(str(item.get("object")))
+        child, parent = item.get("id"), item.get(key) if key else None
         if isinstance(child, str) and isinstance(parent, str):
             yield child, parent
-        for item in value.values():
-            if isinstance(item, dict | list):
-                yield from _parents(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _parents(item)
 
 
 def _ids(value: JSON) -> Iterator[str]:
-    if isinstance(value, dict):
+    for item in _objects(value):
         for key in ID_KEYS:
-            found = value.get(key)
+            found = item.get(key)
             if isinstance(found, str):
                 yield found
-        for item in value.values():
-            if isinstance(item, dict | list):
-                yield from _ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _ids(item)
 
 
 class Judge:
@@ -127,21 +130,17 @@ class Judge:
     def _client_errors(self, exchange: Exchange) -> Iterator[str]:
         operation = self.document.match(exchange.method, exchange.path)
         if operation is None:
+            # A path outside the Runs document (the assistant, thread and message endpoints the
+            # driver uses) is one the document says nothing about, so no 4xx is due there.
             if self.document.knows_path(exchange.path):
                 yield "a method the path does not have (405)"
-            yield "a path the API does not have (404)"
             return
         if not exchange.sent_key:
             yield "no valid API key (401)"
         beta = exchange.header("openai-beta", response=False)
         if not {part.strip().lower() for part in beta.split(",")} & BETA_VALUES:
             yield "no usable OpenAI-Beta header (400)"
-        query = exchange.query
-        limit = query.get("limit")
-        if limit is not None and not (limit.isdigit() and 1 <= int(limit) <= 100):
-            yield f"limit={limit} outside 1..100 (400)"
-        if query.get("order", "desc") not in ("asc", "desc"):
-            yield f"order={query['order']} (400)"
+        yield from (f"{problem} (400)" for problem in forbidden_parameters(exchange.query))
         ids = operation.path_ids(exchange.path)
         for name, value in ids.items():
             if value not in self.known_ids:
@@ -165,14 +164,30 @@ class Judge:
 
     # -- judging ----------------------------------------------------------------------------------
     def judge(self, exchange: Exchange) -> Verdict:
+        """The verdict on one answer, kept without its bodies: the gate holds every verdict."""
         operation = self.document.match(exchange.method, exchange.path)
         unit = unit_of(exchange, operation)
         verdict = Verdict(exchange, operation, unit)
         self.verdicts[exchange.number] = verdict
         if exchange.status is not None:
             exchange.interaction = next(self._interactions)
-        if not exchange.answered or exchange.retried:
-            return verdict
+        if exchange.answered and not exchange.retried:
+            self._judge_answer(exchange, operation, verdict)
+        # What the reports and later checks need is the exchange's line, status and verdict;
+        # the caller keeps the bodies for as long as it needs them, and no longer.
+        verdict.exchange = replace(
+            exchange, request_body=b"", response_body=b"", _json=None, _parsed=True
+        )
+        for result in verdict.results:
+            result.violations[:] = map(compact, result.violations)
+        if verdict.http is not None:
+            verdict.http.violations[:] = map(compact, verdict.http.violations)
+        return verdict
+
+    def _judge_answer(
+        self, exchange: Exchange, operation: Operation | None, verdict: Verdict
+    ) -> None:
+        unit = verdict.unit
         entry = f"interaction {exchange.interaction}"
         source = Source(unit, entry)
         context = FileContext(unit, DEFAULT_LIMITS, lambda: next(self._sequence))
@@ -181,7 +196,9 @@ class Judge:
                 verdict.results.append(self._judge_run(item))
             else:
                 verdict.unreadable.append(item)
-        http = list(self._http_rules(exchange, operation, verdict, source))
+        http = self.engine.catalogue.unsuppressed(
+            list(self._http_rules(exchange, operation, verdict, source))
+        )
         if http:
             verdict.http = ObjectResult(source, None, None, self.profile, http)
         if exchange.status is not None and exchange.status < 300:
@@ -192,7 +209,6 @@ class Judge:
                     self.known_ids.add(result.run_id)
             if operation is not None:
                 self.known_ids.update(operation.path_ids(exchange.path).values())
-        return verdict
 
     def _judge_run(self, observation: Observation) -> ObjectResult:
         result = self.engine.judge(observation)
@@ -214,7 +230,10 @@ class Judge:
             verdict.http = ObjectResult(source, None, None, self.profile, [])
         if any((v.rule, v.message) == (code, message) for v in verdict.http.violations):
             return False
-        verdict.http.violations.append(violation)
+        found = self.engine.catalogue.unsuppressed([*verdict.http.violations, violation])
+        if violation not in found:
+            return False
+        verdict.http.violations[:] = found
         return True
 
     # -- the HTTP rules ---------------------------------------------------------------------------
@@ -233,8 +252,8 @@ class Judge:
             found.append(("H003", "$", f"the {status} answer's body is {shape}", None))
         if operation is not None:
             found.extend(self._documented(exchange, operation, status))
-            if operation.operation_id in LIST_OPERATIONS and status == 200:
-                found.extend(page_problems(exchange.json(), exchange.query))
+            if status < 300:
+                found.extend(self._success(exchange, operation, status, verdict))
         if exchange.media_type == "text/event-stream":
             for error in verdict.unreadable:
                 found.append(("H014", "$", error.message, None))
@@ -243,6 +262,24 @@ class Judge:
         for code, path, message, value in found:
             if self.engine.is_enabled(code, self.profile):
                 yield self.engine.violation(code, path, message, value, source=source)
+
+    def _success(
+        self, exchange: Exchange, operation: Operation, status: int, verdict: Verdict
+    ) -> Iterator[tuple[str, str, str, JSON]]:
+        """What a 2xx answer's body must be: JSON that can be read, a page that adds up."""
+        if exchange.media_type == "application/json" and exchange.json() is None:
+            # Not JSON, or JSON nested deeper than any reader takes: nothing in it is judged.
+            why = verdict.unreadable[0].message if verdict.unreadable else "it is not JSON"
+            yield "H006", "$", f"the {status} answer cannot be read: {why}", None
+        if operation.operation_id in LIST_OPERATIONS and status == 200:
+            yield from envelope_problems(exchange.json())
+            forbidden = list(forbidden_parameters(exchange.query))
+            for problem in forbidden:
+                yield "H012", "$", f"answered {status} to {problem}", status
+            # A page is only as ordered as its request: against an order or limit the API
+            # should have refused, or a cursor that is no id, any order is a guess.
+            if not forbidden and cursors_well_formed(exchange.query):
+                yield from page_problems(exchange.json(), exchange.query)
 
     def _documented(
         self, exchange: Exchange, operation: Operation, status: int
@@ -276,6 +313,63 @@ class Judge:
             if media != wanted:
                 said = "stream: true" if asked else "no stream: true"
                 yield "H005", "$", f"answered {media} to a request with {said}", media
+
+
+# What a kept violation may hold: a schema message quotes the value it is about, which can be
+# an answer's whole 10 MB metadata; the report needs the start of it and its size.
+MAX_TEXT = 1_000
+
+
+def compact(violation: Violation) -> Violation:
+    """The violation with its message and value cut to MAX_TEXT characters, said so."""
+    message, value = violation.message, violation.value
+    if len(message) > MAX_TEXT:
+        message = f"{message[:MAX_TEXT]}... ({len(message):,} characters)"
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        value = f"{value[:MAX_TEXT]}... ({len(value):,} characters)"
+    elif isinstance(value, dict | list):
+        try:
+            size = len(orjson.dumps(value))
+        except TypeError:  # an integer beyond 64 bits: no size to tell, and kept as it is
+            size = 0
+        if size > MAX_TEXT:
+            kind = "an object" if isinstance(value, dict) else "an array"
+            value = f"{kind} of {len(value):,} items, {size:,} bytes as JSON"
+    if message is violation.message and value is violation.value:
+        return violation
+    return replace(violation, message=message, value=value)
+
+
+LIMITS = range(1, 101)
+ORDERS = ("asc", "desc")
+CURSOR = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def envelope_problems(page: JSON) -> Iterator[tuple[str, str, str, JSON]]:
+    """H006 once for a page whose envelope is not a list's; its runs are judged all the same."""
+    if isinstance(page, dict) and isinstance(page.get("data"), list):
+        kind = page.get("object")
+        if kind != "list":
+            said = "has no object" if "object" not in page else f"has object {kind!r}"
+            yield "H006", "$.object", f'the list page {said}; the document gives "list"', kind
+
+
+def forbidden_parameters(query: dict[str, str]) -> Iterator[str]:
+    """The list parameters the document forbids (limit 1..100, order asc or desc)."""
+    limit = query.get("limit")
+    if limit is not None and not (limit.isdigit() and int(limit) in LIMITS):
+        yield f"limit={limit} outside 1..100"
+    if query.get("order", "desc") not in ORDERS:
+        yield f"order={query['order']}, neither asc nor desc"
+
+
+def cursors_well_formed(query: dict[str, str]) -> bool:
+    """after and before, when given, look like the ids the API gives out.
+
+    The document types them as any string, so a server may answer a malformed one with a page;
+    where that page starts is then undefined and nothing about its order can be judged.
+    """
+    return all(CURSOR.fullmatch(query[name]) for name in ("after", "before") if name in query)
 
 
 def page_problems(page: JSON, query: dict[str, str]) -> Iterator[tuple[str, str, str, JSON]]:

@@ -9,22 +9,29 @@ names what it finds (contracts/http.yaml), except three:
     object_level_authorization  needs two identities, the gate has one key
     max_response_time           speed is not part of the contract
 
-Real ids make the generated requests reach the API's logic instead of its 404 path: the threads,
-runs, steps and assistant the lifecycle driver created are given to schemathesis as dictionaries
-that path parameters and assistant_id draw from most of the time.
+Real ids make the generated requests reach the API's logic instead of its 404 path: a hook on
+every case schemathesis makes, in every phase (`map_case`, and `before_add_examples` for the
+document's own examples), puts the ids the lifecycle driver got into its id-bearing fields most of
+the time (`IdDraw`), and leaves the generated ones, ids the API never gave out, the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import random
 import sys
 import time
+import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+from runcontract.engine.nesting import MAX_NESTING, too_deep
 from runcontract.gate.document import GateDocument
 from runcontract.gate.judge import Judge
 from runcontract.gate.proxy import EXCHANGE_HEADER, NotSentError, Proxy
@@ -93,6 +100,136 @@ def schemathesis_workers(workers: int) -> int:
     return workers
 
 
+PATH_IDS = ("thread_id", "run_id", "step_id")  # outermost first
+CURSORS = ("after", "before")
+CREATES_WITH_ASSISTANT = frozenset({"createRun", "createThreadAndRun"})
+LISTS = {"listRuns": "run_id", "listRunSteps": "step_id"}  # what a page's cursors name
+
+
+class IdDraw:
+    """Puts the ids the target gave out into schemathesis's cases, whatever the phase.
+
+    Every id-bearing field is drawn: thread_id, run_id and step_id in paths (together, so the
+    run belongs to the thread and the step to the run), assistant_id in create-run bodies, and
+    the after / before cursors of list pages (a run or step of the listed thread or run). Each
+    case keeps its generated ids, ones the API never gave out, with the remaining probability,
+    so the 404 path is tested too. Values the target already gave out (the links of the
+    stateful phase) and the parameter a negative case breaks on purpose are left as they are.
+
+    The draw is decided by the case's own content, not by the order cases come in, so a seeded
+    gate draws the same ids with any number of workers.
+    """
+
+    def __init__(
+        self,
+        ids: Ids,
+        parents: Mapping[str, str],
+        known: Container[str],
+        probability: float = KNOWN_ID_PROBABILITY,
+    ) -> None:
+        self.ids = ids
+        self.parents = parents
+        self.known = known
+        self.probability = probability
+
+    def install(self, schema: Any) -> None:
+        schema.hooks.register_hook_with_name(self.map_case, "map_case")
+        schema.hooks.register_hook_with_name(self.before_add_examples, "before_add_examples")
+
+    def map_case(self, context: Any, case: Any) -> Any:
+        self.draw(case)
+        return case
+
+    def before_add_examples(self, context: Any, examples: list[Any]) -> None:
+        for case in examples:
+            self.draw(case)
+
+    def draw(self, case: Any) -> None:
+        operation_id = str(case.operation.definition.raw.get("operationId", ""))
+        # not a secret: a draw a seeded gate repeats, whatever order the cases come in
+        rng = random.Random(zlib.crc32(_fingerprint(case, operation_id)))  # noqa: S311
+        broken = _broken_on_purpose(case)
+        path = dict(case.path_parameters or {})
+        drawn = self._path_ids(rng, path, broken)
+        if drawn:
+            case.path_parameters = path | drawn
+        body = case.body
+        if (
+            operation_id in CREATES_WITH_ASSISTANT
+            and isinstance(body, dict)
+            and "assistant_id" not in broken
+            and self._wanted(rng, body.get("assistant_id"))
+            and self.ids.assistants
+        ):
+            case.body = body | {"assistant_id": rng.choice(self.ids.assistants)}
+        kind = LISTS.get(operation_id)
+        query = case.query
+        if kind is not None and isinstance(query, dict):
+            owner = (path | drawn).get("thread_id" if kind == "run_id" else "run_id")
+            pool = self._pool(kind, owner)
+            cursors = {
+                name: rng.choice(pool)
+                for name in CURSORS
+                if name in query and name not in broken and pool and self._wanted(rng, query[name])
+            }
+            if cursors:
+                case.query = query | cursors
+
+    def _wanted(self, rng: random.Random, value: Any) -> bool:
+        """Whether a generated id is replaced: a string the API never gave out, most times."""
+        return self._unknown(value) and rng.random() < self.probability
+
+    def _path_ids(
+        self, rng: random.Random, path: dict[str, Any], broken: set[str]
+    ) -> dict[str, str]:
+        present = [name for name in PATH_IDS if name in path and name not in broken]
+        if not present or not any(self._unknown(path[name]) for name in present):
+            return {}
+        if rng.random() >= self.probability:
+            return {}
+        innermost = present[-1]
+        level = PATH_IDS.index(innermost)
+        owner = path.get(PATH_IDS[level - 1]) if level else None
+        owner = owner if isinstance(owner, str) and owner in self.known else None
+        pool = self._pool(innermost, owner)
+        if not pool:
+            return {}
+        chosen = {innermost: rng.choice(pool)}
+        for inner, outer in (("step_id", "run_id"), ("run_id", "thread_id")):
+            parent = self.parents.get(chosen.get(inner, ""))
+            if parent is not None:
+                chosen[outer] = parent
+        return {name: chosen[name] for name in present if name in chosen}
+
+    def _unknown(self, value: Any) -> bool:
+        return isinstance(value, str) and value not in self.known
+
+    def _pool(self, kind: str, owner: str | None) -> list[str]:
+        """The ids of a kind, those of the given thread or run first choice when it has any."""
+        every = {"thread_id": self.ids.threads, "run_id": self.ids.runs, "step_id": self.ids.steps}
+        values = sorted(set(every[kind]))
+        if owner is None:
+            return values
+        owned = [value for value in values if self.parents.get(value) == owner]
+        return owned or values
+
+
+def _fingerprint(case: Any, operation_id: str) -> bytes:
+    parts = [operation_id, case.path_parameters, case.query, case.body]
+    return json.dumps(parts, sort_keys=True, default=repr).encode()
+
+
+def _broken_on_purpose(case: Any) -> set[str]:
+    """The parameters a negative case breaks: they keep the value that breaks them."""
+    meta = getattr(case, "meta", None)
+    if meta is None or str(meta.generation.mode.value) != "negative":
+        return set()
+    data = meta.phase.data
+    names = {data.parameter} if data.parameter else set()
+    names.update(m.parameter for m in getattr(data, "mutations", ()) if m.parameter)
+    return {str(name) for name in names}
+
+
 def config_dict(
     *,
     phases: Sequence[str],
@@ -100,23 +237,10 @@ def config_dict(
     workers: int,
     request_timeout: float,
     seed: int | None,
-    ids: Ids,
     placeholder: str,
 ) -> dict[str, Any]:
     """The schemathesis configuration of the gate, in the shape of schemathesis.toml."""
     checks: dict[str, Any] = {name: {"enabled": False} for name in DISABLED_CHECKS}
-    dictionaries: dict[str, Any] = {}
-    parameters: dict[str, Any] = {}
-    for name, values, keys in (
-        ("threads", ids.threads, ("path.thread_id",)),
-        ("runs", ids.runs, ("path.run_id",)),
-        ("steps", ids.steps, ("path.step_id",)),
-        ("assistants", ids.assistants, ("body.assistant_id",)),
-    ):
-        if values:
-            dictionaries[name] = {"values": sorted(set(values))}
-            for key in keys:
-                parameters[key] = {"dictionary": name, "probability": KNOWN_ID_PROBABILITY}
     config: dict[str, Any] = {
         "base-url": GATE_HOST,
         "workers": schemathesis_workers(workers),
@@ -138,10 +262,76 @@ def config_dict(
     if seed is not None:
         config["seed"] = seed
         config["generation"]["deterministic"] = True
-    if dictionaries:
-        config["dictionaries"] = dictionaries
-        config["parameters"] = parameters
     return config
+
+
+# What schemathesis gets instead of an answer nested too deep for Python's json module (which
+# it parses answers with, in its worker threads): the gate judged the answer itself already.
+STAND_IN = b'"runcontract: this answer nests too deep to parse; the gate judged it"'
+
+
+def nests_too_deep(body: bytes) -> bool:
+    """Whether a JSON body nests deeper than MAX_NESTING (or than orjson reads at all)."""
+    if body.count(b"{") + body.count(b"[") <= MAX_NESTING:
+        return False  # cannot nest deeper than it has brackets, and most answers are shallow
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return "depth" in str(exc) or "recursion" in str(exc)
+    return too_deep(value) is not None
+
+
+class Shield:
+    """The proxy as schemathesis sees it: every answer one its JSON parser can take.
+
+    An answer nested thousands of levels deep raises RecursionError in the schemathesis worker
+    that parses it, which then dies with a traceback on stderr and leaves the run waiting for
+    it. Such an answer reaches schemathesis as a JSON string saying so; the gate's verdict on
+    the real answer stands, and schemathesis's own checks on the stand-in are not reported.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.replaced: set[int] = set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] | None = None
+
+        async def guarded(message: dict[str, Any]) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                held = message  # until the body says whether it can pass
+                return
+            if message["type"] == "http.response.body" and held is not None:
+                start, held = held, None
+                headers = [(bytes(k), bytes(v)) for k, v in start.get("headers", [])]
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                body = message.get("body", b"")
+                if b"json" in kind.lower() and nests_too_deep(body):
+                    number = _tag_number(headers)
+                    if number is not None:
+                        self.replaced.add(number)
+                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                    headers.append((b"content-length", str(len(STAND_IN)).encode()))
+                    start = {**start, "headers": headers}
+                    message = {**message, "body": STAND_IN, "more_body": False}
+                await send(start)
+            await send(message)
+
+        await self.app(scope, receive, guarded)
+
+
+def _tag_number(headers: list[tuple[bytes, bytes]]) -> int | None:
+    name = EXCHANGE_HEADER.lower().encode()
+    tag = next((v for k, v in headers if k.lower() == name), None)
+    if tag is None:
+        return None
+    with contextlib.suppress(ValueError):
+        return int(tag.decode("latin-1").rpartition(":")[2])
+    return None
 
 
 def _exchange_number(recorder: Any, case_id: str) -> int | None:
@@ -183,6 +373,7 @@ def run_phases(
     judge: Judge,
     config: dict[str, Any],
     progress: Callable[[str], None],
+    ids: Ids | None = None,
     deadline: float = math.inf,
 ) -> PhaseReport:
     import schemathesis  # noqa: PLC0415 - only the gate pays for importing schemathesis
@@ -194,7 +385,10 @@ def run_phases(
     schema = schemathesis.openapi.from_dict(
         document.for_schemathesis(), config=SchemathesisConfig.from_dict(config)
     )
-    schema.app = proxy
+    shield = Shield(proxy)
+    schema.app = shield
+    if ids is not None:
+        IdDraw(ids, judge.parents, judge.known_ids).install(schema)
     # Not schemathesis's max-time: with it, fuzzing and stateful repeat until the time is spent.
     stream = schemathesis.engine.from_schema(schema).execute()
     for event in stream:
@@ -203,7 +397,7 @@ def run_phases(
             report.errors.append("the --timeout was reached during the schemathesis phases")
             stream.stop()
         if isinstance(event, events.ScenarioFinished):
-            _scenario(event, report, judge)
+            _scenario(event, report, judge, shield.replaced)
         elif isinstance(event, events.PhaseStarted | events.PhaseFinished):
             _phase(event, report, progress, finished=isinstance(event, events.PhaseFinished))
         elif isinstance(event, events.NonFatalError):
@@ -247,7 +441,7 @@ def _error(error: Exception, label: str, report: PhaseReport) -> None:
         report.errors.append(f"schemathesis {label}: {type(error).__name__}: {error}")
 
 
-def _scenario(event: Any, report: PhaseReport, judge: Judge) -> None:
+def _scenario(event: Any, report: PhaseReport, judge: Judge, replaced: Container[int]) -> None:
     phase = str(event.phase.value)
     recorder = event.recorder
     cases = len(recorder.interactions)
@@ -258,6 +452,8 @@ def _scenario(event: Any, report: PhaseReport, judge: Judge) -> None:
         report.failed[phase] += 1
     for number, named, message in _builtin_failures(recorder):
         verdict = judge.verdicts.get(number)
+        if number in replaced or (verdict is not None and verdict.exchange.problem is not None):
+            continue  # never sent (the budget), or a stand-in: schemathesis saw the gate's answer
         status = verdict.exchange.status if verdict is not None else None
         # The document's schema for an error answer is ErrorResponse: that is H003's.
         code = "H003" if named == "H006" and status is not None and status >= 400 else named

@@ -258,7 +258,6 @@ def _drive(
         workers=options.workers,
         request_timeout=options.request_timeout,
         seed=options.seed,
-        ids=ids,
         placeholder=PLACEHOLDER,
     )
     outcome.phases = run_phases(
@@ -267,6 +266,7 @@ def _drive(
         judge=judge,
         config=config,
         progress=progress,
+        ids=ids,
         deadline=client.policy.deadline,
     )
 

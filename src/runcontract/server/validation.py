@@ -258,6 +258,21 @@ _FUNCTION = fields(
 )
 
 
+# What a run echoes of its file_search tool must be what the Run object can hold.
+_FILE_SEARCH = fields(
+    {
+        "max_num_results": integer(minimum=1, maximum=50),
+        "ranking_options": fields(
+            {
+                "ranker": enum("auto", "default_2024_08_21"),
+                "score_threshold": number(minimum=0, maximum=1),
+            },
+            required=("score_threshold",),
+        ),
+    }
+)
+
+
 def tool(profile: Profile) -> Checker:
     kinds = ("code_interpreter", "file_search", "function")
     if profile is Profile.V1:
@@ -277,7 +292,7 @@ def tool(profile: Profile) -> Checker:
         spec: dict[str, Checker] = {"type": string}
         required: tuple[str, ...] = ()
         if kind == "file_search":
-            spec["file_search"] = nullable(any_object)
+            spec["file_search"] = _FILE_SEARCH
         if kind == "function":
             spec["function"] = _FUNCTION
             required = ("function",)
@@ -346,8 +361,18 @@ def response_format(profile: Profile) -> Checker:
     kinds = (
         ("text", "json_object", "json_schema") if profile is Profile.V2 else ("text", "json_object")
     )
+    # The schema a run echoes back must be one the Run object can hold (name required).
+    json_schema = fields(
+        {
+            "name": string,
+            "description": string,
+            "schema": any_object,
+            "strict": nullable(boolean),
+        },
+        required=("name",),
+    )
     formats = fields(
-        {"type": enum(*kinds), "json_schema": any_object},
+        {"type": enum(*kinds), "json_schema": json_schema},
         required=("type",) if profile is Profile.V2 else (),
     )
 

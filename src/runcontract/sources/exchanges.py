@@ -19,7 +19,7 @@ from runcontract.sources import sse
 from runcontract.sources.bodies import ParsedBody, RecordedBody, body_text
 from runcontract.sources.context import FileContext, Unreadable, join_entry, kind_of
 from runcontract.sources.headers import Headers, first, profile_hint
-from runcontract.sources.jsonfile import loads
+from runcontract.sources.jsonfile import is_list_response, loads
 from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
 
@@ -115,7 +115,7 @@ def _runs_in_json(
     kind = value.get("object")
     if kind == "thread.run":
         yield _observation(value, entry, None, found, ctx)
-    elif kind == "list" and isinstance(value.get("data"), list):
+    elif is_list_response(value):
         for index, item in enumerate(value["data"]):
             if isinstance(item, dict) and item.get("object") == "thread.run":
                 yield _observation(item, join_entry(entry, f"data[{index}]"), None, found, ctx)

@@ -65,7 +65,13 @@ def json_problem(exc: orjson.JSONDecodeError, *, single_line: bool = False) -> s
 
 
 def is_list_response(value: dict[str, JSON]) -> bool:
-    return value.get("object") == "list" and isinstance(value.get("data"), list)
+    """A list page, with its `"object": "list"` or without it.
+
+    Some servers leave the envelope's `object` out; the runs in its `data` are still runs to
+    judge, and no run object has a `data` key of its own. Judging the envelope is the gate's
+    (H006 on the answer), not the reader's.
+    """
+    return value.get("object", "list") == "list" and isinstance(value.get("data"), list)
 
 
 def plain_observations(
