@@ -53,7 +53,6 @@ def client_for(
         policy=policy or Policy(backoff=0.01),
         on_exchange=seen.append,
         due_client_error=due or (lambda _e: False),
-        allows_body=lambda _path, _body: True,
     )
     try:
         yield client, seen
@@ -159,7 +158,7 @@ def test_run_creating_requests_stop_at_the_budget() -> None:
         ]
     assert [a.problem for a in answers] == [None, None, Problem.BUDGET]
     assert len(app.seen) == 2
-    assert client.counters.runs_created == 2
+    assert client.counters.run_requests == 2
     assert client.counters.skipped_for_budget == 1
 
 
@@ -172,7 +171,6 @@ def test_a_request_no_http_client_can_send_is_not_sent() -> None:
             policy=Policy(),
             on_exchange=lambda _e: None,
             due_client_error=lambda _e: False,
-            allows_body=lambda _p, _b: True,
         )
         try:
             exchange = client.request(
@@ -196,7 +194,6 @@ def test_an_answer_never_takes_longer_than_the_request_timeout() -> None:
         policy=Policy(request_timeout=0.2),
         on_exchange=lambda _e: None,
         due_client_error=lambda _e: False,
-        allows_body=lambda _p, _b: True,
     )
     started = time.monotonic()
     try:
@@ -246,7 +243,6 @@ def test_requests_on_one_thread_go_one_at_a_time_and_other_threads_overlap() -> 
         policy=Policy(),
         on_exchange=lambda _e: None,
         due_client_error=lambda _e: False,
-        allows_body=lambda _p, _b: True,
     )
     paths = [f"/threads/{t}/runs/run_1" for t in ("a", "b") for _ in range(4)]
     try:
