@@ -368,7 +368,11 @@ class Driver:
             self.expect(exchange)
         results = [r for r in self.judge.verdicts[exchange.number].results if r.run_id]
         if not results:
-            raise ScenarioStopped(f"{exchange.label} with stream: true carried no run events")
+            media = exchange.media_type or "no content type"
+            raise ScenarioStopped(
+                f"{exchange.label} with stream: true answered {status} ({media}) without run "
+                "events; the scenario needs them to go on"
+            )
         return [r.status for r in results if r.status is not None]
 
     # -- scenarios --------------------------------------------------------------------------------
