@@ -121,3 +121,33 @@ def test_lifecycle_verdicts_do_not_depend_on_the_number_of_workers(fault: str | 
         rules.append(set(re.findall(r"^  error   (\w+) ", result.out, re.MULTILINE)))
     assert rules[0] == rules[1]
     assert bool(rules[0]) == (fault is not None)
+
+
+def test_the_seed_profile_sends_v1_requests_and_judges_by_the_seed_schema(tmp_path: Path) -> None:
+    """Seed-era traffic is v1 on the wire; its run objects are judged by the seed schema."""
+    import yaml
+
+    recording, report = tmp_path / "seed.yaml", tmp_path / "seed.json"
+    result = gate(
+        "--profile",
+        "seed",
+        "--phases",
+        "lifecycle",
+        "--record",
+        str(recording),
+        "--report",
+        f"json={report}",
+    )
+    assert result.code == 0, result.out
+    assert "profile seed" in result.out
+    cassette = yaml.safe_load(recording.read_text())
+    betas = {
+        value
+        for interaction in cassette["interactions"]
+        for name, values in interaction["request"]["headers"].items()
+        if name.lower() == "openai-beta"
+        for value in values
+    }
+    assert betas == {"assistants=v1"}
+    profiles = {r["profile"] for r in json.loads(report.read_text())["results"]}
+    assert profiles == {"seed"}
