@@ -134,3 +134,25 @@ def test_what_could_not_finish_is_an_error_item_of_the_junit_report(seen: Seen) 
     items = [line[4:] for line in listed.splitlines() if line.startswith("  - ")]
     assert items, out
     assert sorted(errors) == sorted(items)
+
+
+def test_a_200_that_is_not_json_is_named_as_such_and_nothing_found_is_exit_3(
+    key_env: str,
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    async def page(_request: object) -> HTMLResponse:
+        return HTMLResponse("<html>welcome</html>")
+
+    app = Starlette(routes=[Route("/{path:path}", page, methods=["GET", "POST"])])
+    with serving(app) as base_url:
+        result = gate("--base-url", base_url, "--api-key-env", key_env, "--phases", "lifecycle")
+    assert result.code == 3, result.out
+    assert (
+        "POST /v1/assistants answered 200 with a body that is not JSON (text/html); the "
+        "scenario needs a JSON object to go on" in result.out
+    )
+    assert "verdict: could not check (exit 3): nothing was found" in result.out
+    assert "needs 200" not in result.out
