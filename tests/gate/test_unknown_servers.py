@@ -156,3 +156,17 @@ def test_a_200_that_is_not_json_is_named_as_such_and_nothing_found_is_exit_3(
     )
     assert "verdict: could not check (exit 3): nothing was found" in result.out
     assert "needs 200" not in result.out
+
+
+def test_the_rules_the_driver_reports_are_in_the_catalogue_with_evidence() -> None:
+    import io
+
+    from runcontract.cli import run as runcontract
+
+    out = io.StringIO()
+    assert runcontract(["rules", "--evidence"], out, io.StringIO()) == 0
+    listing = "\n" + out.getvalue()
+    for code in ("H020", "H021", "H022", "H023", "H024", "H025", "H026"):
+        entry = listing.split(f"\n{code} ", 1)[1].split("\nH0", 1)[0]
+        assert "error" in entry.split("\n", 1)[0]
+        assert "evidence:" in entry
