@@ -187,11 +187,14 @@ class GateItem(_VerdictItem):
         self.unit = unit
 
     def setup(self) -> None:
+        from runcontract.gate.session import EXIT_COULD_NOT_CHECK  # noqa: PLC0415
+
         outcome = _run_gate(self.config)
-        if outcome.problems:
+        # As the CLI's exit 3: no judged target, or nothing found where gaps were left.
+        if outcome.exit_code == EXIT_COULD_NOT_CHECK:
             raise GateCouldNotCheckError(
                 "runcontract gate could not check the target:\n"
-                + "\n".join(f"- {p}" for p in outcome.problems)
+                + "\n".join(f"- {p}" for p in [*outcome.problems, *outcome.unfinished])
             )
 
     def runtest(self) -> None:

@@ -53,7 +53,6 @@ def client_for(
         policy=policy or Policy(backoff=0.01),
         on_exchange=seen.append,
         due_client_error=due or (lambda _e: False),
-        allows_body=lambda _path, _body: True,
     )
     try:
         yield client, seen
@@ -159,7 +158,7 @@ def test_run_creating_requests_stop_at_the_budget() -> None:
         ]
     assert [a.problem for a in answers] == [None, None, Problem.BUDGET]
     assert len(app.seen) == 2
-    assert client.counters.runs_created == 2
+    assert client.counters.run_requests == 2
     assert client.counters.skipped_for_budget == 1
 
 
@@ -172,7 +171,6 @@ def test_a_request_no_http_client_can_send_is_not_sent() -> None:
             policy=Policy(),
             on_exchange=lambda _e: None,
             due_client_error=lambda _e: False,
-            allows_body=lambda _p, _b: True,
         )
         try:
             exchange = client.request(
@@ -196,7 +194,6 @@ def test_an_answer_never_takes_longer_than_the_request_timeout() -> None:
         policy=Policy(request_timeout=0.2),
         on_exchange=lambda _e: None,
         due_client_error=lambda _e: False,
-        allows_body=lambda _p, _b: True,
     )
     started = time.monotonic()
     try:
@@ -246,7 +243,6 @@ def test_requests_on_one_thread_go_one_at_a_time_and_other_threads_overlap() -> 
         policy=Policy(),
         on_exchange=lambda _e: None,
         due_client_error=lambda _e: False,
-        allows_body=lambda _p, _b: True,
     )
     paths = [f"/threads/{t}/runs/run_1" for t in ("a", "b") for _ in range(4)]
     try:
@@ -271,3 +267,108 @@ def test_credential_headers_are_dropped_from_what_the_gate_keeps() -> None:
         ]
     )
     assert kept == (("content-type", "application/json"),)
+
+
+def test_a_429_not_waited_for_is_counted_but_not_called_retried() -> None:
+    app = Scripted([(429, {"retry-after": "60"}, json_error(429))])
+    with client_for(app) as (client, seen):
+        client.request("GET", "/threads/t/runs", origin="test")
+    assert len(app.seen) == 1
+    assert client.counters.rate_limited == 1
+    assert client.counters.retried == 0
+    assert [e.retried for e in seen] == [False]
+
+
+def test_every_run_creating_send_is_charged_whatever_the_answer() -> None:
+    """No release on a 201 or a 4xx, and a retry is a send: the budget is a cap."""
+    app = Scripted(
+        [
+            (201, {}, b'{"id": "run_1"}'),
+            (400, {}, json_error(400)),
+            (429, {"retry-after": "0"}, json_error(429)),
+            (200, {}, b'{"id": "run_2"}'),
+        ]
+    )
+    with client_for(app, policy=Policy(budget=3, backoff=0.01)) as (client, seen):
+        answers = [
+            client.request("POST", "/threads/t/runs", origin="test", body=b"not json")
+            for _ in range(4)
+        ]
+    # The third request's 429 would be retried, but the retry would be a fourth send.
+    assert [a.status for a in answers] == [201, 400, 429, None]
+    assert answers[3].problem is Problem.BUDGET
+    assert len(app.seen) == 3
+    assert client.counters.run_requests == 3
+    assert client.counters.retried == 0
+    assert [e.retried for e in seen] == [False, False, False, False]
+
+
+def test_a_transient_failure_whose_retry_was_answered_is_no_problem() -> None:
+    dropped: list[int] = []
+
+    async def drops_once(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if not dropped:
+            dropped.append(1)
+            raise OSError("connection dropped")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    client = GateClient(
+        Target("drops", "http://drops.invalid/v1", httpx.ASGITransport(app=drops_once)),
+        api_key=KEY,
+        policy=Policy(backoff=0.01),
+        on_exchange=lambda _e: None,
+        due_client_error=lambda _e: False,
+    )
+    try:
+        exchange = client.request("GET", "/threads/t/runs", origin="test")
+    finally:
+        client.close()
+    assert exchange.status == 200
+    assert client.counters.retried == 1
+    assert dict(client.counters.problems) == {}
+
+
+def test_a_connection_reset_names_its_error_class_and_says_reset() -> None:
+    """httpx gives a reset no message; the detail must not be an empty "ReadError:"."""
+    import socket
+    import struct
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+
+    def reset_each() -> None:
+        for _ in range(2):  # the request and its one retry
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            # SO_LINGER 0: close sends RST, not FIN.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    worker = threading.Thread(target=reset_each, daemon=True)
+    worker.start()
+    client = GateClient(
+        Target("resets", f"http://127.0.0.1:{port}/v1"),
+        api_key=KEY,
+        policy=Policy(backoff=0.01, request_timeout=10),
+        on_exchange=lambda _e: None,
+        due_client_error=lambda _e: False,
+    )
+    try:
+        exchange = client.request("GET", "/threads/t/runs", origin="test")
+    finally:
+        client.close()
+        listener.close()
+        worker.join(timeout=10)
+    assert exchange.problem is Problem.UNREACHABLE
+    name, _, said = exchange.detail.partition(": ")
+    assert name in {"ReadError", "RemoteProtocolError", "ConnectError"}, exchange.detail
+    assert said.strip(), exchange.detail
+    if name == "ReadError":
+        assert "reset" in said

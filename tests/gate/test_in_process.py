@@ -49,7 +49,11 @@ def test_the_default_gate_fails_on_a_broken_server_with_the_rule_in_every_report
     result = gate("--fault", "list-out-of-order", "--report", f"junit={junit}")
     assert result.code == 1, result.out + result.err
     assert "verdict: contract violations (exit 1)" in result.out
-    assert re.search(r"^  error   H001  lifecycle: list pages", result.out, re.MULTILINE)
+    assert re.search(
+        r"^  error   H001  x\d+ +GET /threads/\{thread_id\}/runs \| e\.g\. lifecycle: list pages",
+        result.out,
+        re.MULTILINE,
+    ), result.out
     failures = ElementTree.parse(junit).getroot().iter("failure")  # noqa: S314 - our report
     assert any(f.get("type") == "H001" for f in failures)
 
@@ -85,9 +89,11 @@ def test_the_v1_profile_passes_on_the_reference_server() -> None:
 
 def test_every_request_is_bounded_by_the_budget() -> None:
     result = gate("--budget", "3", *QUICK)
-    created = re.search(r"(\d+) runs created \(budget 3\)", result.out)
+    created = re.search(
+        r"(\d+) runs created .*; (\d+) run-creating requests sent \(budget 3\)", result.out
+    )
     assert created is not None, result.out
-    assert int(created.group(1)) <= 3, result.out
+    assert int(created.group(1)) <= int(created.group(2)) <= 3, result.out
     skipped = re.search(r"not sent for the budget: (\d+)", result.out)
     assert skipped is not None
     assert int(skipped.group(1)) > 0
@@ -115,3 +121,33 @@ def test_lifecycle_verdicts_do_not_depend_on_the_number_of_workers(fault: str | 
         rules.append(set(re.findall(r"^  error   (\w+) ", result.out, re.MULTILINE)))
     assert rules[0] == rules[1]
     assert bool(rules[0]) == (fault is not None)
+
+
+def test_the_seed_profile_sends_v1_requests_and_judges_by_the_seed_schema(tmp_path: Path) -> None:
+    """Seed-era traffic is v1 on the wire; its run objects are judged by the seed schema."""
+    import yaml
+
+    recording, report = tmp_path / "seed.yaml", tmp_path / "seed.json"
+    result = gate(
+        "--profile",
+        "seed",
+        "--phases",
+        "lifecycle",
+        "--record",
+        str(recording),
+        "--report",
+        f"json={report}",
+    )
+    assert result.code == 0, result.out
+    assert "profile seed" in result.out
+    cassette = yaml.safe_load(recording.read_text())
+    betas = {
+        value
+        for interaction in cassette["interactions"]
+        for name, values in interaction["request"]["headers"].items()
+        if name.lower() == "openai-beta"
+        for value in values
+    }
+    assert betas == {"assistants=v1"}
+    profiles = {r["profile"] for r in json.loads(report.read_text())["results"]}
+    assert profiles == {"seed"}

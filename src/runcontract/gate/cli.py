@@ -67,7 +67,10 @@ def add_gate_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
             "fuzzing, stateful) generated from the corrected OpenAPI document, every answer "
             "judged by every runcontract rule. Without --base-url it runs against the embedded "
             "reference server, in-process. Exit codes: 0 conformant, 1 contract violations, "
-            "2 usage error, 3 could not check (unreachable, timeouts, authentication refused)."
+            "2 usage error, 3 could not check (the target could not be judged: unreachable, "
+            "authentication refused, no answer; or nothing found where not everything could "
+            "be checked). A violation seen in a judged answer is exit 1 even when some "
+            "scenarios could not finish."
         ),
     )
     target = parser.add_argument_group("target")
@@ -84,7 +87,13 @@ def add_gate_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="the environment variable holding the API key (default OPENAI_API_KEY); "
         "the key is never printed, reported or recorded",
     )
-    target.add_argument("--profile", choices=["v1", "v2"], default="v2", help="default v2")
+    target.add_argument(
+        "--profile",
+        choices=["seed", "v1", "v2"],
+        default="v2",
+        help="default v2; seed judges run objects by the seed-era schema, with v1 requests "
+        "(OpenAI-Beta: assistants=v1) and the v1 document",
+    )
     target.add_argument(
         "--assistant-id", metavar="ID", help="use this assistant instead of creating one"
     )
@@ -118,7 +127,8 @@ def add_gate_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         type=_positive(float),
         default=600.0,
         metavar="SECONDS",
-        help="the whole gate; default 600",
+        help="the whole gate, writing included: requests stop 5%% of it (at most 5 s) "
+        "before, for the reports; default 600",
     )
     limits.add_argument(
         "--request-timeout",

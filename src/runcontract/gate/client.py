@@ -122,10 +122,12 @@ class Outgoing:
 @dataclass(slots=True)
 class Counters:
     sent: int = 0
-    rate_limited: int = 0
-    server_errors: int = 0
-    runs_created: int = 0
+    rate_limited: int = 0  # 429 answers, whether or not they were tried again
+    retried: int = 0  # requests sent again after a 429, a 5xx or a lost connection
+    server_errors: int = 0  # 5xx answers
+    run_requests: int = 0  # run-creating requests sent: what --budget caps
     skipped_for_budget: int = 0
+    # Final answers only: a transient problem whose retry got an answer is no problem.
     problems: dict[Problem, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -158,7 +160,6 @@ class GateClient:
         policy: Policy,
         on_exchange: Callable[[Exchange], None],
         due_client_error: Callable[[Exchange], bool],
-        allows_body: Callable[[str, bytes], bool],
     ) -> None:
         self.target = target
         self.policy = policy
@@ -166,7 +167,6 @@ class GateClient:
         self._key = api_key
         self._on_exchange = on_exchange
         self._due_client_error = due_client_error
-        self._allows_body = allows_body
         self._loop = LoopThread()
         self._locks: dict[str, asyncio.Lock] = {}
         self._numbers = itertools.count(1)
@@ -271,29 +271,37 @@ class GateClient:
 
     # -- sending ----------------------------------------------------------------------------------
     async def _with_retries(self, out: Outgoing) -> Exchange:
+        # A lenient server creates a run for any request to these paths, even one the document
+        # forbids, and a retried request may have created one before it failed: every send
+        # of one is charged, whatever comes back, so --budget is a cap on what the target
+        # can have created.
         creates = out.method == "POST" and RUN_CREATING.match(out.path) is not None
-        reserved = False
-        if creates and (out.origin != "schemathesis" or self._allows_body(out.path, out.body)):
-            if self.counters.runs_created >= self.policy.budget:
-                return self._skipped(out)
-            self.counters.runs_created += 1
-            reserved = True
+        if creates and not self._spend():
+            return self._skipped(out)
         attempt = 0
         while True:
             exchange = await self._send_once(out)
             wait = self._retry_wait(exchange, attempt)
+            if wait is not None and creates and not self._spend():
+                wait = None
+            if exchange.status == 429:
+                self.counters.rate_limited += 1
             if wait is None:
                 break
             exchange.retried = True
+            self.counters.retried += 1
             self._complete(exchange)
             attempt += 1
             await asyncio.sleep(wait)
-        if creates and exchange.status == 200 and not reserved:
-            self.counters.runs_created += 1
-        elif creates and reserved and exchange.status != 200:
-            self.counters.runs_created -= 1
         self._complete(exchange)
         return exchange
+
+    def _spend(self) -> bool:
+        """Charge one run-creating request to the budget; False when it is spent."""
+        if self.counters.run_requests >= self.policy.budget:
+            return False
+        self.counters.run_requests += 1
+        return True
 
     def _retry_wait(self, exchange: Exchange, attempt: int) -> float | None:
         """How long to wait before trying `exchange` again, or None to keep its answer."""
@@ -303,7 +311,6 @@ class GateClient:
         if exchange.problem is Problem.UNREACHABLE and attempt == 0:
             wait = backoff
         elif exchange.status == 429 and attempt < policy.rate_limit_retries:
-            self.counters.rate_limited += 1
             told = retry_after(exchange.header("retry-after"))
             wait = told if told is not None else backoff
         elif (
@@ -313,7 +320,6 @@ class GateClient:
             and attempt < policy.server_error_retries
             and not self._due_client_error(exchange)
         ):
-            self.counters.server_errors += 1
             wait = backoff
         else:
             return None
@@ -323,9 +329,9 @@ class GateClient:
 
     def _complete(self, exchange: Exchange) -> None:
         exchange.number = next(self._numbers)
-        if exchange.problem is not None:
+        if exchange.problem is not None and not exchange.retried:
             self.counters.problems[exchange.problem] += 1
-        if exchange.status is not None and exchange.status >= 500 and not exchange.retried:
+        if exchange.status is not None and exchange.status >= 500:
             self.counters.server_errors += 1
         self._on_exchange(exchange)
 
@@ -381,7 +387,7 @@ class GateClient:
             exchange.detail = f"not sent: {exc}"
         except (httpx.TransportError, OSError) as exc:
             exchange.problem = Problem.UNREACHABLE
-            exchange.detail = f"{type(exc).__name__}: {exc}".strip()
+            exchange.detail = _transport_detail(exc)
         exchange.elapsed = time.monotonic() - started
         if (
             exchange.problem is None
@@ -422,3 +428,11 @@ class GateClient:
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "a relative URL"
+
+
+def _transport_detail(exc: BaseException) -> str:
+    """One line about a failed connection; httpx often gives no message for a reset."""
+    said = str(exc).strip()
+    if not said and isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError | OSError):
+        said = "the connection was reset or closed before a complete answer"
+    return f"{type(exc).__name__}: {said or 'no detail given'}"

@@ -7,12 +7,21 @@ change). Every answer goes through the gate's client, which judges it in server 
 so the lifecycle rules see each run's observations in the order they happened. Scenarios run on
 several workers at once; each has its own thread, so they never share a run.
 
-A scenario that cannot go on (the target refused a request the contract allows, a timeout, the
-budget) stops and says why; that is "could not check" for it, never a verdict on the API.
+The driver keeps going past a non-conformant answer: the judge reports it, and the scenario goes
+on with what it can use (a 2xx other than the documented 200 still carries the id it needs; a
+target without POST /threads/runs gets a thread, then a run). A run that stops at requires_action
+gets outputs for every tool call it asks for, in any scenario. Some breaks only a client that made
+the request can know (a run accepted for an assistant that does not exist, a second active run on
+one thread, a run that did not inherit its assistant): the driver reports them itself (H020-H026,
+contracts/http.yaml).
+
+A scenario that cannot go on (the target refused a request the scenario needs, a timeout, the
+budget) stops and says why: coverage the verdict does not have, never a verdict on the API.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +50,10 @@ PROBE_TOOL = {
 FORCE_PROBE = {"type": "function", "function": {"name": "runcontract_probe"}}
 INSTRUCTIONS = "You are a test assistant for a conformance check. Answer in one short sentence."
 UNKNOWN = "runcontractUnknown000000000"  # never given out: the API must answer 404
+PROBE_OUTPUT = '{"weather": "sunny"}'
+# How many times one poll answers tool calls before it gives up on the run.
+MAX_TOOL_ROUNDS = 5
+ACTIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 SCENARIOS = (
     "completed",
     "requires_action",
@@ -76,6 +89,11 @@ class Fixtures:
     """What the driver created, handed on to schemathesis so its requests reach real objects."""
 
     assistant: str | None = None
+    # What a run inherits from the assistant when the request does not override it, as the
+    # target itself answered for the assistant (None: the gate does not know it).
+    model: str | None = None
+    instructions: str | None = None
+    tools: tuple[tuple[str, str], ...] | None = None
     created_assistant: bool = False
     threads: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
@@ -109,7 +127,12 @@ class Driver:
         self.pace = pace
         self.gate_deadline = gate_deadline
         self.fixtures = Fixtures()
-        self.headers = [("OpenAI-Beta", f"assistants={profile.value}")]
+        # Seed-era traffic is v1 traffic on the wire: the seed API took the v1 header.
+        beta = Profile.V1 if profile is Profile.SEED else profile
+        self.headers = [("OpenAI-Beta", f"assistants={beta.value}")]
+        self._reported: set[tuple[str, str]] = set()  # (rule, operation) the driver reported
+        self._lock = threading.Lock()
+        self._metadata: dict[str, Any] = {}  # run id -> metadata in its create answer
 
     # -- requests ---------------------------------------------------------------------------------
     def call(
@@ -135,18 +158,53 @@ class Driver:
             raise ScenarioStopped(f"{exchange.label}: {exchange.problem}: {exchange.detail}")
         return exchange
 
-    def expect(self, exchange: Exchange, *statuses: int) -> dict[str, Any]:
-        """The JSON body of an answer the scenario needs; any other answer stops the scenario."""
+    def expect(self, exchange: Exchange) -> dict[str, Any]:
+        """The JSON object of a 2xx answer the scenario needs; anything else stops the scenario.
+
+        Any 2xx will do: a 201 where the contract gives 200 is the judge's finding (H004), and
+        the id the answer carries is all the scenario needs to go on.
+        """
         body = exchange.json()
-        if exchange.status in statuses and isinstance(body, dict):
+        status = exchange.status or 0
+        if 200 <= status < 300 and isinstance(body, dict):
             return body
+        if 200 <= status < 300:
+            media = exchange.media_type or "no content type"
+            what = "a body that is not JSON" if body is None else f"JSON {type(body).__name__}"
+            raise ScenarioStopped(
+                f"{exchange.label} answered {status} with {what} ({media}); the scenario needs "
+                "a JSON object to go on"
+            )
         message = ""
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             message = f": {body['error'].get('message')}"
         raise ScenarioStopped(
-            f"{exchange.label} answered {exchange.status}{message}; the scenario needs "
-            f"{' or '.join(map(str, statuses))} to go on"
+            f"{exchange.label} answered {status}{message}; the scenario needs a 2xx to go on"
         )
+
+    def report(self, exchange: Exchange, code: str, message: str, path: str = "$") -> None:
+        """A break the driver knows because it made the request; once per rule and operation."""
+        operation = self.judge.document.match(exchange.method, exchange.path)
+        key = (code, operation.operation_id if operation is not None else exchange.label)
+        with self._lock:
+            if key in self._reported:
+                return
+            self._reported.add(key)
+        self.judge.add(exchange.number, code, message, path)
+
+    def missing(self, exchange: Exchange) -> bool:
+        """A documented operation answered 404/405 to a request on ids the API gave out."""
+        if exchange.status not in (404, 405):
+            return False
+        operation = self.judge.document.match(exchange.method, exchange.path)
+        name = operation.operation_id if operation is not None else exchange.label
+        self.report(
+            exchange,
+            "H025",
+            f"{exchange.label} answered {exchange.status}: the documented operation {name} is "
+            "missing (every id in the request was given out by the API)",
+        )
+        return True
 
     def wait(self, seconds: float) -> None:
         self.client.pause(seconds)
@@ -155,61 +213,102 @@ class Driver:
     def setup(self, assistant_id: str | None) -> None:
         """The assistant every scenario uses: the one given, or one created for the gate."""
         if assistant_id is not None:
-            body = self.expect(self.call("setup", "GET", f"/assistants/{assistant_id}"), 200)
+            body = self.expect(self.call("setup", "GET", f"/assistants/{assistant_id}"))
             self.fixtures.assistant = str(body.get("id", assistant_id))
-            return
-        body = self.expect(
-            self.call(
-                "setup",
-                "POST",
-                "/assistants",
-                json={
-                    "model": self.model,
-                    "name": "runcontract gate",
-                    "instructions": INSTRUCTIONS,
-                    "tools": [PROBE_TOOL],
-                    "metadata": {"created_by": "runcontract gate"},
-                },
-            ),
-            200,
-        )
-        self.fixtures.assistant = str(body["id"])
-        self.fixtures.created_assistant = True
+        else:
+            body = self.expect(
+                self.call(
+                    "setup",
+                    "POST",
+                    "/assistants",
+                    json={
+                        "model": self.model,
+                        "name": "runcontract gate",
+                        "instructions": INSTRUCTIONS,
+                        "tools": [PROBE_TOOL],
+                        "metadata": {"created_by": "runcontract gate"},
+                    },
+                )
+            )
+            if not isinstance(body.get("id"), str):
+                raise ScenarioStopped("POST /assistants answered without an assistant id")
+            self.fixtures.assistant = body["id"]
+            self.fixtures.created_assistant = True
+        fixtures = self.fixtures
+        fixtures.model = body["model"] if isinstance(body.get("model"), str) else None
+        instructions = body.get("instructions")
+        fixtures.instructions = instructions if isinstance(instructions, str) else None
+        tools = body.get("tools")
+        fixtures.tools = _tool_names(tools) if isinstance(tools, list) else None
 
     def thread(self, scenario: str, text: str) -> str:
         body = self.expect(
             self.call(
                 scenario, "POST", "/threads", json={"messages": [{"role": "user", "content": text}]}
-            ),
-            200,
+            )
         )
         thread = str(body["id"])
         self.fixtures.threads.append(thread)
         return thread
 
     def create_run(self, scenario: str, thread: str, **options: Any) -> dict[str, Any]:
-        body = self.expect(
-            self.call(
-                scenario,
-                "POST",
-                f"/threads/{thread}/runs",
-                json={"assistant_id": self.fixtures.assistant, **options},
-            ),
-            200,
+        exchange = self.call(
+            scenario,
+            "POST",
+            f"/threads/{thread}/runs",
+            json={"assistant_id": self.fixtures.assistant, **options},
         )
+        body = self.expect(exchange)
         self.fixtures.runs.append(str(body["id"]))
+        self.inherited(exchange, body, options)
+        with self._lock:
+            self._metadata[str(body["id"])] = body.get("metadata")
         return body
 
+    def inherited(self, exchange: Exchange, run: dict[str, Any], options: dict[str, Any]) -> None:
+        """H023: what the request did not override, the run takes from its assistant."""
+        fixtures = self.fixtures
+        found: list[str] = []
+        model, instructions = run.get("model"), run.get("instructions")
+        if "model" not in options and fixtures.model not in (None, model):
+            found.append(f"model {model!r}, the assistant's is {fixtures.model!r}")
+        if "instructions" not in options and fixtures.instructions not in (None, instructions):
+            found.append(
+                f"instructions {_short(instructions)}, the assistant's are "
+                f"{_short(fixtures.instructions)}"
+            )
+        if "tools" not in options and fixtures.tools is not None:
+            tools = run.get("tools")
+            names = _tool_names(tools) if isinstance(tools, list) else None
+            if names != fixtures.tools:
+                found.append(f"tools {names}, the assistant's are {list(fixtures.tools)}")
+        if found:
+            self.report(
+                exchange,
+                "H023",
+                "the run was created without overriding them, yet has " + "; ".join(found),
+            )
+
     def poll(self, scenario: str, thread: str, run: str, until: frozenset[str]) -> dict[str, Any]:
-        """Read the run until its status is in `until` (or final), within the run deadline."""
+        """Read the run until its status is in `until` (or final), within the run deadline.
+
+        A run that asks for tool outputs on the way gets them (whatever functions it calls), so
+        a target that calls tools at will still lets its runs end.
+        """
         deadline = min(time.monotonic() + self.pace.run_deadline, self.gate_deadline)
         interval = self.pace.first_poll
+        rounds = 0
         while True:
             exchange = self.call(scenario, "GET", f"/threads/{thread}/runs/{run}")
-            body = self.expect(exchange, 200)
+            body = self.expect(exchange)
+            self.kept_metadata(exchange, run, body)
             status = str(body.get("status"))
             if status in until or status in TERMINAL:
                 return body
+            if status == "requires_action" and rounds < MAX_TOOL_ROUNDS:
+                rounds += 1
+                self.answer_tools(scenario, thread, run, body)
+                continue
             if time.monotonic() >= deadline:
                 raise ScenarioStopped(f"run {run} was still {status} at the deadline")
             hint = exchange.header("openai-poll-after-ms")
@@ -217,23 +316,64 @@ class Driver:
             self.wait(min(max(wait, 0.01), self.pace.max_poll))
             interval = min(interval * 1.5, self.pace.max_poll)
 
+    def kept_metadata(self, exchange: Exchange, run: str, body: dict[str, Any]) -> None:
+        """H022: the first read of a run keeps the metadata its create answer had."""
+        with self._lock:
+            if run not in self._metadata:
+                return
+            created = self._metadata.pop(run)
+        if "metadata" in body and body.get("metadata") != created:
+            self.report(
+                exchange,
+                "H022",
+                f"metadata was {_short(created)} in the create answer and is "
+                f"{_short(body.get('metadata'))} on the next read, with no modify between",
+                "$.metadata",
+            )
+
+    def answer_tools(self, scenario: str, thread: str, run: str, state: dict[str, Any]) -> None:
+        """Submit an output for every tool call the run asks for."""
+        exchange = self.call(
+            scenario,
+            "POST",
+            f"/threads/{thread}/runs/{run}/submit_tool_outputs",
+            json={"tool_outputs": _outputs(state)},
+        )
+        if self.missing(exchange):
+            raise ScenarioStopped(
+                f"run {run} requires action and the target does not take tool outputs "
+                f"({exchange.label} answered {exchange.status})"
+            )
+        self.expect(exchange)
+
     def settle(self, scenario: str, thread: str, run: str) -> dict[str, Any]:
         """One more read after the run ended: a finished run must read the same."""
         self.wait(self.pace.first_poll)
-        return self.expect(self.call(scenario, "GET", f"/threads/{thread}/runs/{run}"), 200)
+        return self.expect(self.call(scenario, "GET", f"/threads/{thread}/runs/{run}"))
 
     def stream(self, scenario: str, path: str, body: dict[str, Any]) -> tuple[str, list[str]]:
         """Send a stream request: the run it is about, and the statuses its events carried."""
         exchange = self.call(scenario, "POST", path, json={**body, "stream": True})
-        if exchange.status != 200:
-            self.expect(exchange, 200)
+        statuses = self.streamed(exchange)
         results = [r for r in self.judge.verdicts[exchange.number].results if r.run_id]
-        if not results:
-            raise ScenarioStopped(f"{exchange.label} with stream: true carried no run events")
         run = str(results[0].run_id)
         if run not in self.fixtures.runs:
             self.fixtures.runs.append(run)
-        return run, [r.status for r in results if r.status is not None]
+        return run, statuses
+
+    def streamed(self, exchange: Exchange) -> list[str]:
+        """The statuses the run events of a stream answer carried; none stops the scenario."""
+        status = exchange.status or 0
+        if not 200 <= status < 300:
+            self.expect(exchange)
+        results = [r for r in self.judge.verdicts[exchange.number].results if r.run_id]
+        if not results:
+            media = exchange.media_type or "no content type"
+            raise ScenarioStopped(
+                f"{exchange.label} with stream: true answered {status} ({media}) without run "
+                "events; the scenario needs them to go on"
+            )
+        return [r.status for r in results if r.status is not None]
 
     # -- scenarios --------------------------------------------------------------------------------
     def completed(self, result: ScenarioResult) -> None:
@@ -243,46 +383,51 @@ class Driver:
         final = self.poll(name, thread, run, TERMINAL)
         result.statuses.append(final["status"])
         self.settle(name, thread, run)
-        self.expect(self.call(name, "GET", f"/threads/{thread}/runs"), 200)
-        steps = self.expect(self.call(name, "GET", f"/threads/{thread}/runs/{run}/steps"), 200)
+        self.expect(self.call(name, "GET", f"/threads/{thread}/runs"))
+        steps = self.expect(self.call(name, "GET", f"/threads/{thread}/runs/{run}/steps"))
         for step in steps.get("data") or []:
             if isinstance(step, dict) and isinstance(step.get("id"), str):
                 self.fixtures.steps.append(step["id"])
                 self.call(name, "GET", f"/threads/{thread}/runs/{run}/steps/{step['id']}")
         # A finished run takes neither tool outputs nor a cancellation: the contract says 400,
         # and the lifecycle rules judge any run the API sends back instead (L008, L002).
-        self.call(
-            name,
-            "POST",
-            f"/threads/{thread}/runs/{run}/submit_tool_outputs",
-            json={"tool_outputs": [{"tool_call_id": "call_runcontractNotAsked", "output": "x"}]},
+        self.missing(
+            self.call(
+                name,
+                "POST",
+                f"/threads/{thread}/runs/{run}/submit_tool_outputs",
+                json={
+                    "tool_outputs": [{"tool_call_id": "call_runcontractNotAsked", "output": "x"}]
+                },
+            )
         )
-        self.call(name, "POST", f"/threads/{thread}/runs/{run}/cancel")
+        self.missing(self.call(name, "POST", f"/threads/{thread}/runs/{run}/cancel"))
         self.call(name, "GET", f"/threads/{thread}/runs/{run}")
 
     def requires_action(self, result: ScenarioResult) -> None:
         name = result.name
-        body = self.expect(
-            self.call(
-                name,
-                "POST",
-                "/threads/runs",
-                json={
-                    "assistant_id": self.fixtures.assistant,
-                    "thread": {
-                        "messages": [
-                            {"role": "user", "content": "Call runcontract_probe for Paris."}
-                        ]
-                    },
-                    "tools": [PROBE_TOOL],
-                    "tool_choice": FORCE_PROBE,
-                },
-            ),
-            200,
+        text = "Call runcontract_probe for Paris."
+        forced = {"tools": [PROBE_TOOL], "tool_choice": FORCE_PROBE}
+        exchange = self.call(
+            name,
+            "POST",
+            "/threads/runs",
+            json={
+                "assistant_id": self.fixtures.assistant,
+                "thread": {"messages": [{"role": "user", "content": text}]},
+                **forced,
+            },
         )
-        thread, run = str(body["thread_id"]), str(body["id"])
-        self.fixtures.threads.append(thread)
-        self.fixtures.runs.append(run)
+        if self.missing(exchange):
+            # The rest of the scenario does not need the one-call form: a thread, then a run.
+            thread = self.thread(name, text)
+            run = str(self.create_run(name, thread, **forced)["id"])
+        else:
+            body = self.expect(exchange)
+            thread, run = str(body["thread_id"]), str(body["id"])
+            self.fixtures.threads.append(thread)
+            self.fixtures.runs.append(run)
+            self.inherited(exchange, body, forced)
         state = self.poll(name, thread, run, frozenset({"requires_action"}))
         result.statuses.append(state["status"])
         if state["status"] != "requires_action":
@@ -291,17 +436,16 @@ class Driver:
                 "tool_choice named the function",
                 could_not_check=False,
             )
-        action = state.get("required_action") or {}
-        calls = (action.get("submit_tool_outputs") or {}).get("tool_calls")
-        outputs = [
-            {"tool_call_id": call["id"], "output": '{"weather": "sunny"}'}
-            for call in calls or []
-            if isinstance(call, dict) and isinstance(call.get("id"), str)
-        ]
-        _, statuses = self.stream(
-            name, f"/threads/{thread}/runs/{run}/submit_tool_outputs", {"tool_outputs": outputs}
+        submit = f"/threads/{thread}/runs/{run}/submit_tool_outputs"
+        exchange = self.call(
+            name, "POST", submit, json={"tool_outputs": _outputs(state), "stream": True}
         )
-        result.statuses.extend(statuses)
+        if self.missing(exchange):
+            raise ScenarioStopped(
+                f"run {run} requires action and the target does not take tool outputs "
+                f"({exchange.label} answered {exchange.status})"
+            )
+        result.statuses.extend(self.streamed(exchange))
         final = self.poll(name, thread, run, TERMINAL)
         result.statuses.append(final["status"])
         self.settle(name, thread, run)
@@ -309,14 +453,55 @@ class Driver:
     def cancelled(self, result: ScenarioResult) -> None:
         name = result.name
         thread = self.thread(name, "Write a long story about a lighthouse keeper.")
-        run = self.create_run(name, thread)["id"]
+        run = str(self.create_run(name, thread)["id"])
+        self.second_run(name, thread, run)
         exchange = self.call(name, "POST", f"/threads/{thread}/runs/{run}/cancel")
-        if exchange.status != 200:
+        status = exchange.status or 0
+        if status >= 500:
+            after = self.expect(self.call(name, "GET", f"/threads/{thread}/runs/{run}"))
+            if after.get("status") in ACTIVE:
+                # Still active after the failure, so it was active when the cancel came.
+                self.report(
+                    exchange,
+                    "H026",
+                    f"cancel of run {run} answered {status}; the run was {after.get('status')} "
+                    "and the contract answers 200 with the run cancelling",
+                )
+            result.detail = f"cancel answered {status}"
+        elif not self.missing(exchange) and not 200 <= status < 300:
             # The run may have finished before the cancellation arrived: the contract's 400.
-            result.detail = f"cancel answered {exchange.status}; the run had finished"
+            result.detail = f"cancel answered {status}; the run had finished"
         final = self.poll(name, thread, run, TERMINAL)
         result.statuses.append(final["status"])
         self.settle(name, thread, run)
+
+    def second_run(self, name: str, thread: str, first: str) -> None:
+        """H021: a thread takes no second run while one is active (the real API's 400)."""
+        exchange = self.call(
+            name,
+            "POST",
+            f"/threads/{thread}/runs",
+            json={"assistant_id": self.fixtures.assistant},
+        )
+        status = exchange.status or 0
+        if not 200 <= status < 300:
+            return
+        body = exchange.json()
+        second = body.get("id") if isinstance(body, dict) else None
+        if isinstance(second, str):
+            self.fixtures.runs.append(second)
+        # A finished run never becomes active again: if the first run is active after the
+        # second was accepted, it was active when the second was asked for.
+        now = self.expect(self.call(name, "GET", f"/threads/{thread}/runs/{first}"))
+        if now.get("status") in ACTIVE:
+            self.report(
+                exchange,
+                "H021",
+                f"a second run ({second}) was accepted on thread {thread} while run {first} "
+                f"was {now.get('status')}",
+            )
+        if isinstance(second, str):
+            self.call(name, "POST", f"/threads/{thread}/runs/{second}/cancel")
 
     def stream_scenario(self, result: ScenarioResult) -> None:
         name = result.name
@@ -370,7 +555,7 @@ class Driver:
             f"/threads/{thread}/runs",
             query={"order": "asc", "limit": 1, "before": created[2]},
         )
-        page = self.expect(exchange, 200)
+        page = self.expect(exchange)
         got = [item.get("id") for item in page.get("data") or [] if isinstance(item, dict)]
         if got != [created[1]]:
             self.judge.add(
@@ -392,7 +577,7 @@ class Driver:
                 query["after"] = after
             exchange = self.call(name, "GET", f"/threads/{thread}/runs", query=query)
             last = exchange.number
-            page = self.expect(exchange, 200)
+            page = self.expect(exchange)
             ids = [str(item.get("id")) for item in page.get("data") or [] if isinstance(item, dict)]
             for problem in _walk_problems(seen, ids, expected, order=order, limit=limit, page=page):
                 self.judge.add(exchange.number, "H001", problem, "$.data")
@@ -414,10 +599,38 @@ class Driver:
         """Ids the API never gave out: the contract's answer is 404 with an ErrorResponse."""
         name = result.name
         thread = self.thread(name, "Reply with the single word: unknown.")
-        self.call(name, "GET", f"/threads/{thread}/runs/run_{UNKNOWN}")
-        self.call(name, "POST", f"/threads/{thread}/runs/run_{UNKNOWN}/cancel")
-        self.call(name, "GET", f"/threads/thread_{UNKNOWN}/runs")
-        self.call(name, "GET", f"/threads/{thread}/runs/run_{UNKNOWN}/steps")
+        for method, path in (
+            ("GET", f"/threads/{thread}/runs/run_{UNKNOWN}"),
+            ("POST", f"/threads/{thread}/runs/run_{UNKNOWN}/cancel"),
+            ("GET", f"/threads/thread_{UNKNOWN}/runs"),
+            ("GET", f"/threads/{thread}/runs/run_{UNKNOWN}/steps"),
+        ):
+            exchange = self.call(name, method, path)
+            status = exchange.status or 0
+            if 200 <= status < 300:
+                self.report(
+                    exchange,
+                    "H024",
+                    f"{exchange.label} answered {status} for an id the API never gave out; "
+                    "the contract answers 404",
+                )
+        exchange = self.call(
+            name, "POST", f"/threads/{thread}/runs", json={"assistant_id": f"asst_{UNKNOWN}"}
+        )
+        status = exchange.status or 0
+        if 200 <= status < 300:
+            body = exchange.json()
+            run = body.get("id") if isinstance(body, dict) else None
+            self.report(
+                exchange,
+                "H020",
+                f"a run ({run}) was created for assistant asst_{UNKNOWN}, which does not exist; "
+                "the real API answers 404",
+                "$.assistant_id",
+            )
+            if isinstance(run, str):
+                self.fixtures.runs.append(run)
+                self.call(name, "POST", f"/threads/{thread}/runs/{run}/cancel")
 
     def scenarios(self) -> list[tuple[str, Callable[[ScenarioResult], None]]]:
         steps = (
@@ -504,3 +717,33 @@ def _walk_problems(
             f"order={order} limit={limit}: has_more is false after {position + len(ours)} of "
             f"{len(expected)} runs"
         )
+
+
+def _outputs(state: dict[str, Any]) -> list[dict[str, str]]:
+    """An output for every tool call a run asks for, whatever function it names."""
+    action = state.get("required_action")
+    submit = action.get("submit_tool_outputs") if isinstance(action, dict) else None
+    calls = submit.get("tool_calls") if isinstance(submit, dict) else None
+    return [
+        {"tool_call_id": call["id"], "output": PROBE_OUTPUT}
+        for call in calls or []
+        if isinstance(call, dict) and isinstance(call.get("id"), str)
+    ]
+
+
+def _tool_names(tools: list[Any]) -> tuple[tuple[str, str], ...]:
+    """Tools by type and function name: the API adds defaults to a tool's other fields."""
+    names = []
+    for tool in tools:
+        if not isinstance(tool, dict):
+            names.append(("?", ""))
+            continue
+        function = tool.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
+        names.append((str(tool.get("type")), str(name) if name is not None else ""))
+    return tuple(names)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

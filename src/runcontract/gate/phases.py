@@ -452,11 +452,14 @@ def _scenario(event: Any, report: PhaseReport, judge: Judge, replaced: Container
         report.failed[phase] += 1
     for number, named, message in _builtin_failures(recorder):
         verdict = judge.verdicts.get(number)
-        if number in replaced or (verdict is not None and verdict.exchange.problem is not None):
+        if number in replaced or (verdict is not None and not verdict.exchange.answered):
             continue  # never sent (the budget), or a stand-in: schemathesis saw the gate's answer
         status = verdict.exchange.status if verdict is not None else None
         # The document's schema for an error answer is ErrorResponse: that is H003's.
         code = "H003" if named == "H006" and status is not None and status >= 400 else named
+        if code == "H010" and verdict is not None and "authorization" in message.lower():
+            # A missing Authorization header is the authentication rule, not the OpenAI-Beta one.
+            code = "H009"
         if (
             verdict is not None
             and verdict.http is not None

@@ -16,8 +16,6 @@ from runcontract.model import ReadError, Severity, Source, Summary, Violation
 from runcontract.reporters import REPORTERS
 from runcontract.runner import count
 
-SHOWN_PER_GROUP = 3
-
 
 def _line(verdict: Verdict, violation: Violation) -> str:
     exchange = verdict.exchange
@@ -47,19 +45,52 @@ def _grouped(pairs: Iterable[tuple[Verdict, Violation]], *, limit: int) -> Itera
             yield f"  ... and {len(members) - limit} more {rule} in {unit}"
 
 
+def operation_of(verdict: Verdict) -> str:
+    """The operation an answer belongs to, in the document's words (no ids)."""
+    if verdict.operation is not None:
+        return verdict.operation.label
+    return "requests outside the document"
+
+
+def distinct(pairs: Iterable[tuple[Verdict, Violation]]) -> Iterable[str]:
+    """One line per (rule, operation): how often, and the first answer that showed it."""
+    groups: dict[tuple[str, str], list[tuple[Verdict, Violation]]] = defaultdict(list)
+    for verdict, violation in pairs:
+        groups[(violation.rule, operation_of(verdict))].append((verdict, violation))
+    for (rule, operation), members in sorted(groups.items()):
+        verdict, violation = members[0]
+        exchange = verdict.exchange
+        where = f"interaction {exchange.interaction}" if exchange.interaction else "-"
+        yield (
+            f"  {violation.severity.value:<7} {rule}  x{len(members):<4} {operation} | e.g. "
+            f"{verdict.unit} ({where}) | {violation.path}: {violation.message}"
+        )
+
+
 def write_text(outcome: GateOutcome, stream: TextIO, *, verbose: bool = False) -> None:
     write = stream.write
     errors = [(v, x) for v, x in outcome.violations() if x.severity is Severity.ERROR]
     warnings = [(v, x) for v, x in outcome.violations() if x.severity is Severity.WARNING]
     if errors:
-        write(f"\nviolations ({len(errors)}):\n")
-        for line in _grouped(errors, limit=SHOWN_PER_GROUP if not verbose else 10**9):
+        lines = list(distinct(errors))
+        write(
+            f"\nviolations: {len(errors)} in {len(lines)} distinct findings (rule, operation; "
+            "the json and junit reports list every one):\n"
+        )
+        for line in lines:
             write(line + "\n")
+        if verbose:
+            write("\nevery violation:\n")
+            for line in _grouped(errors, limit=10**9):
+                write(line + "\n")
     if warnings:
         counts = Counter(x.rule for _, x in warnings)
         listing = ", ".join(f"{rule} x{n}" for rule, n in sorted(counts.items()))
         write(f"\nwarnings ({len(warnings)}; they do not fail the gate): {listing}\n")
         if verbose:
+            for line in distinct(warnings):
+                write(line + "\n")
+            write("\nevery warning:\n")
             for line in _grouped(warnings, limit=10**9):
                 write(line + "\n")
         else:
@@ -72,15 +103,20 @@ def summary_text(outcome: GateOutcome) -> str:
     answered = sum(1 for v in outcome.verdicts if v.exchange.interaction)
     lines = [
         f"summary: {answered} answers from {outcome.target} in {outcome.seconds:.1f} s; "
-        f"{outcome.runs_observed} run objects judged; {counters.runs_created} runs created "
-        f"(budget {outcome.budget})",
-        f"  rate limited (429, retried): {counters.rate_limited}; server errors (5xx): "
-        f"{counters.server_errors}; not sent for the budget: {counters.skipped_for_budget}; "
-        f"not sendable: {counters.problems.get(Problem.UNSENDABLE, 0)}",
+        f"{outcome.runs_observed} run objects judged; {outcome.runs_created} runs created "
+        f"(distinct run ids in the answers); {counters.run_requests} run-creating requests "
+        f"sent (budget {outcome.budget})",
+        f"  429 answers: {counters.rate_limited}; requests retried: {counters.retried}; "
+        f"server errors (5xx): {counters.server_errors}; not sent for the budget: "
+        f"{counters.skipped_for_budget}; not sendable: "
+        f"{counters.problems.get(Problem.UNSENDABLE, 0)}",
     ]
     if outcome.scenarios:
         done = sum(1 for s in outcome.scenarios if s.outcome == "done")
         lines.append(f"  lifecycle scenarios: {done} of {len(outcome.scenarios)} done")
+        for scenario in outcome.scenarios:
+            if scenario.outcome != "done" and not scenario.could_not_check:
+                lines.append(f"    {scenario.name}: {scenario.detail}")
     if outcome.phases is not None:
         per_phase = ", ".join(f"{p} {n}" for p, n in outcome.phases.cases.items())
         lines.append(
@@ -89,22 +125,30 @@ def summary_text(outcome: GateOutcome) -> str:
         )
     errors = outcome.count(Severity.ERROR)
     warnings = outcome.count(Severity.WARNING)
+    found = sum(errors.values())
     lines.append(
-        f"  violations: {sum(errors.values())} errors, {sum(warnings.values())} warnings"
+        f"  violations: {found} errors, {sum(warnings.values())} warnings"
         + (f" ({', '.join(f'{r} x{n}' for r, n in sorted(errors.items()))})" if errors else "")
     )
     code = outcome.exit_code
-    if code == EXIT_COULD_NOT_CHECK:
-        lines.append(f"verdict: could not check (exit {code}):")
+    if code == EXIT_COULD_NOT_CHECK and outcome.problems:
+        lines.append(f"verdict: could not check (exit {code}): the target could not be judged:")
         lines.extend(f"  - {problem}" for problem in outcome.problems)
-        if errors:
-            lines.append(
-                f"  ({sum(errors.values())} violations were seen before that; not a verdict)"
-            )
+        if found:
+            lines.append(f"  ({found} violations were seen in what was answered; listed above)")
+    elif code == EXIT_COULD_NOT_CHECK:
+        lines.append(
+            f"verdict: could not check (exit {code}): nothing was found, but not everything "
+            "could be checked:"
+        )
     elif code == EXIT_OK:
         lines.append(f"verdict: conformant (exit {code})")
     else:
         lines.append(f"verdict: contract violations (exit {code})")
+        if outcome.unfinished:
+            lines.append("  not checked (the verdict stands on what was judged):")
+    if not outcome.problems:
+        lines.extend(f"  - {item}" for item in outcome.unfinished)
     return "\n".join(lines)
 
 
@@ -116,8 +160,10 @@ def write_report(outcome: GateOutcome, kind: str, stream: TextIO) -> None:
     for result in outcome.results():
         count(summary, result)
         reporter.result(result)
-    for problem in outcome.problems:
-        # A report of a gate that could not check must not read as a pass.
+    # What could not be checked is an error item of its own: a report with gaps never reads as
+    # a pass, and the findings beside it stay as they are.
+    for index, item in enumerate([*outcome.problems, *outcome.unfinished], 1):
         summary.unreadable += 1
-        reporter.read_error(ReadError(Source(f"gate {outcome.target}", "could not check"), problem))
+        source = Source(f"gate {outcome.target}", f"not checked {index}")
+        reporter.read_error(ReadError(source, item))
     reporter.finish(summary)

@@ -2,7 +2,10 @@
 
 `run_gate(options, key, progress)` is the primitive the CLI and the pytest plugin share. It never
 raises for anything the target does: what the target did becomes verdicts, what kept the gate
-from checking becomes `problems`, and `GateOutcome.exit_code` keeps the two apart.
+from judging the target at all becomes `problems`, what it could not finish becomes `unfinished`,
+and `GateOutcome.exit_code` keeps them apart: a contract break seen in a judged answer is a
+verdict (exit 1) whatever could not finish; only a target that could not be judged, or a clean
+result with gaps in it, is "could not check" (exit 3).
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ IN_PROCESS_URL = "http://reference.runcontract.invalid/v1"
 # The reference server's pace when it runs in-process: time is a manual clock the driver moves,
 # so a step costs nothing and runs take as many polls as they would against the real API.
 IN_PROCESS_STEP = 0.5
+# Of --timeout, the part kept for what comes after the last request (cleanup, reports, the
+# recording): requests stop this much before it.
+WRITING_SHARE, MOST_WRITING_SECONDS = 0.05, 5.0
+
+
+def writing_margin(timeout: float) -> float:
+    return min(MOST_WRITING_SECONDS, timeout * WRITING_SHARE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +81,11 @@ class GateOutcome:
     scenarios: list[ScenarioResult] = field(default_factory=list)
     phases: PhaseReport | None = None
     counters: Counters = field(default_factory=Counters)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the target could not be judged
+    unfinished: list[str] = field(default_factory=list)  # what could not be checked, and why
     seconds: float = 0.0
     budget: int = 0
+    runs_created: int = 0  # distinct run ids seen in the target's answers
 
     def results(self) -> Iterator[ObjectResult]:
         for verdict in self.verdicts:
@@ -95,11 +107,14 @@ class GateOutcome:
 
     @property
     def exit_code(self) -> int:
-        # A broken gate is never a verdict: whatever it saw, it did not see enough.
         if self.problems:
             return EXIT_COULD_NOT_CHECK
+        # A break seen in a judged answer stands, whatever else could not be checked.
         if self.count(Severity.ERROR):
             return EXIT_VIOLATIONS
+        # Nothing found where the gate could not look everywhere is not a pass.
+        if self.unfinished:
+            return EXIT_COULD_NOT_CHECK
         return EXIT_OK
 
 
@@ -122,8 +137,8 @@ def in_process_key() -> str:
     return f"sk-runcontract-{secrets.token_hex(16)}"
 
 
-def _problems(outcome: GateOutcome, client_counters: Counters) -> list[str]:
-    found = list(outcome.problems)
+def _unfinished(outcome: GateOutcome, client_counters: Counters) -> list[str]:
+    found = list(outcome.unfinished)
     for problem, count in sorted(client_counters.problems.items()):
         if problem in COULD_NOT_CHECK:
             found.append(f"{count} request(s) got no usable answer: {problem}")
@@ -134,9 +149,13 @@ def _problems(outcome: GateOutcome, client_counters: Counters) -> list[str]:
             )
     if outcome.phases is not None:
         found.extend(outcome.phases.errors)
-    if not found and outcome.runs_observed == 0:
-        found.append("no run object was observed, so nothing was judged")
+    if not outcome.problems and not found and outcome.runs_observed == 0:
+        found.append("no run object was observed, so no run was judged")
     return found
+
+
+def _runs_created(verdicts: list[Verdict]) -> int:
+    return len({r.run_id for v in verdicts if v.exchange.answered for r in v.results if r.run_id})
 
 
 def run_gate(
@@ -148,7 +167,11 @@ def run_gate(
 ) -> GateOutcome:
     """Judge the target; `key` is its API key (never printed, never recorded)."""
     started = time.monotonic()
-    deadline = started + options.timeout if math.isfinite(options.timeout) else math.inf
+    deadline = (
+        started + options.timeout - writing_margin(options.timeout)
+        if math.isfinite(options.timeout)
+        else math.inf
+    )
     secret = secret or Secret(key)
     target = build_target(options, key)
     outcome = GateOutcome(target.label, options.profile, budget=options.budget)
@@ -176,7 +199,6 @@ def run_gate(
         ),
         on_exchange=on_exchange,
         due_client_error=lambda exchange: judge.due_client_error(exchange) is not None,
-        allows_body=judge.allows_body,
     )
     session = uuid.uuid4().hex
     checks.SESSIONS[session] = judge
@@ -206,7 +228,10 @@ def run_gate(
         checks.SESSIONS.pop(session, None)
         outcome.verdicts = [judge.verdicts[n] for n in sorted(judge.verdicts)]
         outcome.counters = client.counters
-        outcome.problems = _problems(outcome, client.counters)
+        outcome.runs_created = _runs_created(outcome.verdicts)
+        outcome.unfinished = _unfinished(outcome, client.counters)
+        if not any(v.exchange.answered for v in outcome.verdicts) and not outcome.problems:
+            outcome.problems.append("the target gave no answer, so nothing was judged")
         if cassette is not None:
             cassette.write()
         outcome.seconds = time.monotonic() - started
@@ -228,13 +253,17 @@ def _drive(
         driver.setup(options.assistant_id)
     except ScenarioStopped as stop:
         first = next(iter(judge.verdicts.values()), None)
-        if first is not None and first.exchange.status == 401:
+        if first is not None and first.exchange.status in (401, 403):
             outcome.problems.append(
-                "authentication refused: the target answered 401 to the first authenticated "
-                f"request (is {options.api_key_env} the key for this target?)"
+                f"authentication refused: the target answered {first.exchange.status} to the "
+                f"first authenticated request (is {options.api_key_env} the key for this "
+                "target?)"
             )
+        elif first is None or not first.exchange.answered:
+            outcome.problems.append(f"setup failed, the target could not be reached: {stop}")
         else:
-            outcome.problems.append(f"setup failed: {stop}")
+            # The target answered: what it answered is judged; the rest could not be checked.
+            outcome.unfinished.append(f"setup failed, so no scenario could run: {stop}")
         return
     progress(f"setup: assistant {driver.fixtures.assistant}")
     if "lifecycle" in options.phases:
@@ -243,7 +272,7 @@ def _drive(
     if not schemathesis_phases:
         return
     if time.monotonic() >= client.policy.deadline:
-        outcome.problems.append("the --timeout was reached before the schemathesis phases")
+        outcome.unfinished.append("the --timeout was reached before the schemathesis phases")
         return
     fixtures = driver.fixtures
     ids = Ids(
