@@ -200,10 +200,14 @@ def test_the_page_gives_each_server_its_figures_and_findings(tmp_path: Path) -> 
     ) in t005
     assert "#### Z999 (warning)" in page
     assert "none on file for this rule" in page.split("#### Z999 (warning)")[1]
-    disputed = page.split("### Reported by the gate but not true (1 rule and operation pairs)")[1]
+    heading = (
+        "### Reported by the gate but not standing: the gate's errors, or breaks no evidence "
+        "establishes (1 rule and operation pairs)"
+    )
+    standing, disputed = page.split(heading)
     assert "#### H001 (error)" in disputed
-    assert "- **not true, the gate's error**: order=AAA" in disputed
-    assert "#### H001" not in page.split("### Reported by the gate but not true")[0]
+    assert "- **does not stand**: order=AAA" in disputed
+    assert "#### H001" not in standing
 
 
 def test_a_quote_not_in_its_file_is_not_shown_as_evidence(tmp_path: Path) -> None:

@@ -28,12 +28,16 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Dispute:
-    """Occurrences of `rule` whose message and request contain these parts are the gate's error."""
+    """Occurrences of `rule` whose message and request match these patterns are the gate's error.
+
+    The request is matched as "<unit> | <METHOD> <path?query>", so a pattern can name the
+    gate's unit (a scenario, "requests outside the document") or a query parameter.
+    """
 
     rule: str
     why: str
-    message_contains: str = ""
-    request_contains: str = ""
+    message_matches: str = ""
+    request_matches: str = ""
 
 
 CANCELLING = "corpus/real/alexrudall__ruby-openai/runs_cancel__IitEejpy-cancelling.json"
@@ -108,6 +112,29 @@ EVIDENCE: dict[str, tuple[Evidence, ...]] = {
             "an unnamed event reads as `message`.",
         ),
         Evidence(V2, "event: done data: [DONE]", "How the stream ends."),
+        Evidence(
+            V2,
+            "has_more: type: boolean example: false required: - object - data - first_id - "
+            "last_id - has_more",
+            "A list answer (ListRunsResponse) carries `object`, `data`, both cursors and "
+            "`has_more`.",
+        ),
+    ),
+    "H002": (
+        Evidence(
+            V2,
+            "summary: Retrieves a run.",
+            "An id the API never gave out names no run: the answer is the client's error (404, "
+            "as the gate's corrected document says), not a server failure a client would retry.",
+        ),
+    ),
+    "S001": (
+        Evidence(
+            V2,
+            "FunctionObject: type: object properties: description: type: string",
+            "A function tool's description is a string when present; null is not a string "
+            "(no REAL-REC run carries a null description).",
+        ),
     ),
     "H008": (
         Evidence(
@@ -124,7 +151,22 @@ EVIDENCE: dict[str, tuple[Evidence, ...]] = {
             "Every operation needs the bearer key; an answer without one must be refused.",
         ),
     ),
+    "H013": (
+        Evidence(
+            V2,
+            "stream: type: boolean nullable: true",
+            'A create-run body with `"stream": null` (or `"metadata": null`, Metadata is '
+            "anyOf object or null) is valid; a 422 refuses what the document allows.",
+        ),
+    ),
     "H012": (
+        Evidence(
+            V2,
+            '-H "OpenAI-Beta: assistants=v2"',
+            "Every documented request carries the OpenAI-Beta header (the gate's document makes "
+            "it required, as the real API does); a request without it is not one the API should "
+            "serve.",
+        ),
         Evidence(
             V2,
             "Sort order by the `created_at` timestamp of the objects. `asc` for ascending order "
@@ -161,19 +203,37 @@ EVIDENCE: dict[str, tuple[Evidence, ...]] = {
     ),
 }
 
+# A list request whose own order or limit is invalid: which page is right is undefined.
+INVALID_PAGE_REQUEST = (
+    r"[?&]order=(?!(?:asc|desc)(?:&|$))|[?&]limit=(?!(?:[1-9]|[1-9][0-9]|100)(?:&|$))"
+)
+
 DISPUTED: tuple[Dispute, ...] = (
+    Dispute(
+        "H001",
+        "the page was judged against a request whose own `order` or `limit` is invalid (read as "
+        "the default); only a valid request defines the right page, and accepting the invalid "
+        "one is H012's business (issue 9, 4).",
+        request_matches=INVALID_PAGE_REQUEST,
+    ),
+    Dispute(
+        "H010",
+        "the answer was a 404 because the operation is missing, not an acceptance of the "
+        "request without the header; the missing operation is the defect (issue 9, 3).",
+        message_matches="Got 404 when missing required 'OpenAI-Beta'",
+    ),
     Dispute(
         "H010",
         "the request had no Authorization header, which is the authentication rule's case "
         "(H009), not the OpenAI-Beta rule's; the 404 it got is the missing endpoint (issue 9, "
         "6).",
-        message_contains="'Authorization' header",
+        message_matches="'Authorization' header",
     ),
     Dispute(
         "H003",
-        "the request is outside the document (a method the path does not have): no spec "
-        "sentence or recording says what the error body must be then.",
-        request_contains="requests outside the document",
+        "not established: the request is outside the document (a method the path does not "
+        "have), and no spec sentence or recording says what the error body must be then.",
+        request_matches="^requests outside the document ",
     ),
 )
 
@@ -208,8 +268,8 @@ def dispute_of(rule: str, message: str, request: str) -> Dispute | None:
     for dispute in DISPUTED:
         if (
             dispute.rule == rule
-            and dispute.message_contains in message
-            and dispute.request_contains in request
+            and re.search(dispute.message_matches, message)
+            and re.search(dispute.request_matches, request)
         ):
             return dispute
     return None

@@ -41,9 +41,10 @@ from tools.peers.servers import KEY_VARIABLE, PEERS, Peer
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / ".peers"
 START_WITHIN = 90.0  # seconds for a server to listen; FakeAI imports a lot on a loaded machine
-INSTALL_WITHIN = 900.0
+INSTALL_WITHIN = 300.0  # each pip step; from a warm cache an install takes about a minute
 GRACE = 60.0  # beyond --timeout, before the gate itself is killed
 STOP_WITHIN = 10.0
+MIN_GATE = 30.0  # below this a gate judges too little to be worth a row of the page
 RUNS_CREATED = re.compile(r"(\d+) runs created \(budget (\d+)\)")
 
 
@@ -122,7 +123,7 @@ def installed_version(python: Path, distribution: str) -> str | None:
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-def install(peer: Peer, *, reinstall: bool, say: IO[str]) -> Path:
+def install(peer: Peer, *, reinstall: bool, deadline: float, say: IO[str]) -> Path:
     venv = WORK / peer.distribution
     python = venv / "bin" / "python"
     if not reinstall and installed_version(python, peer.distribution) == peer.version:
@@ -135,12 +136,13 @@ def install(peer: Peer, *, reinstall: bool, say: IO[str]) -> Path:
             [str(python), "-m", "pip", "install", "--quiet", *peer.requirements],
         ]
         for step in steps:
+            within = min(INSTALL_WITHIN, deadline - time.monotonic())
             try:
                 done = subprocess.run(  # noqa: S603
-                    step, stdout=log, stderr=subprocess.STDOUT, timeout=INSTALL_WITHIN, check=False
+                    step, stdout=log, stderr=subprocess.STDOUT, timeout=within, check=False
                 )
             except subprocess.TimeoutExpired as error:
-                raise PeerError(f"{' '.join(step[:4])} took over {INSTALL_WITHIN:.0f} s") from error
+                raise PeerError(f"{' '.join(step[:4])} took over {within:.0f} s") from error
             if done.returncode != 0:
                 raise PeerError(f"{' '.join(step[:4])} failed ({done.returncode}); see {log_path}")
     if installed_version(python, peer.distribution) != peer.version:
@@ -173,7 +175,9 @@ def _summary(gate_output: str) -> str:
     starts = [i for i, line in enumerate(lines) if line.startswith("summary:")]
     if not starts:
         return "\n".join(lines[-15:])
-    return "\n".join(line for line in lines[starts[-1] :] if not line.startswith("report"))
+    # Where the reports were written is this machine's business, not the page's.
+    kept = (line for line in lines[starts[-1] :] if not line.startswith(("report", "recording")))
+    return "\n".join(kept)
 
 
 def _outcome(out: Path, launch: dict[str, object]) -> None:
@@ -181,32 +185,42 @@ def _outcome(out: Path, launch: dict[str, object]) -> None:
     (out / "launch.json").write_text(json.dumps(launch, indent=1), encoding="utf-8")
 
 
-def judge(peer: Peer, *, budget: int, timeout: float, reinstall: bool, say: IO[str]) -> Path:
-    """Serve the peer, run the gate against it; returns the folder its results are in."""
+def _time_left(deadline: float) -> float:
+    """What a gate may take: stopping it and the server must fit in the script's time too."""
+    return deadline - time.monotonic() - GRACE - 2 * STOP_WITHIN
+
+
+def _enough(timeout: float) -> None:
+    if timeout < MIN_GATE:
+        raise PeerError(f"gate not run: {timeout:.0f} s of the script's --total were left")
+
+
+def judge(
+    peer: Peer, *, budget: int, timeout: float, deadline: float, reinstall: bool, say: IO[str]
+) -> Path:
+    """Serve the peer, run the gate against it; returns the folder its results are in.
+
+    The gate gets `timeout`, or less when the script's `deadline` (a monotonic time) is nearer:
+    its command line then shows the shorter one.
+    """
     out = WORK / "out" / peer.distribution
-    shutil.rmtree(
-        out, ignore_errors=True
-    )  # a result of an earlier run must not be read as this one's
+    # A result of an earlier run must never be read as this one's.
+    shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     port = free_port()
     key = "sk-peer-" + secrets.token_hex(12)
-    options = gate_options(budget, timeout)
     launch: dict[str, object] = {
         "name": peer.name,
         "version": peer.version,
         "server_command": peer.shown_command(port),
-        "gate_command": (
-            f"runcontract gate --base-url http://127.0.0.1:{port}/v1 --api-key-env {KEY_VARIABLE} "
-            + " ".join(options)
-            + " --report json=gate.json,text=gate.txt --record traffic.yaml"
-        ),
+        "gate_command": "",
         "budget": budget,
         "exit_code": None,
         "seconds": 0.0,
         "failure": None,
     }
     try:
-        python = install(peer, reinstall=reinstall, say=say)
+        python = install(peer, reinstall=reinstall, deadline=deadline, say=say)
         env = {**os.environ, KEY_VARIABLE: key}
         server_log = out / "server.log"
         with (
@@ -219,6 +233,14 @@ def judge(peer: Peer, *, budget: int, timeout: float, reinstall: bool, say: IO[s
             ) as server,
         ):
             wait_listening(server, port, server_log)
+            timeout = min(timeout, _time_left(deadline))
+            options = gate_options(budget, max(timeout, 0))
+            launch["gate_command"] = (
+                f"runcontract gate --base-url http://127.0.0.1:{port}/v1 --api-key-env "
+                f"{KEY_VARIABLE} {' '.join(options)} "
+                "--report json=gate.json,text=gate.txt --record traffic.yaml"
+            )
+            _enough(timeout)
             say.write(f"{peer.name} {peer.version}: listening on 127.0.0.1:{port}; gate running\n")
             gate_command = [
                 *(sys.executable, "-m", "runcontract", "gate"),
@@ -293,7 +315,7 @@ def commit() -> str:
 
 
 def _interrupted(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM ends the script as Ctrl-C does, so every `finally` stops what it started.
+    # A signal ends the script as Ctrl-C does, so every `finally` stops what it started.
     raise KeyboardInterrupt
 
 
@@ -307,6 +329,12 @@ def main(argv: Sequence[str] | None = None, say: IO[str] = sys.stderr) -> int:
     )
     parser.add_argument("--budget", type=int, default=30, help="runs the gate may create (30)")
     parser.add_argument("--timeout", type=float, default=300, help="the gate per server, s (300)")
+    parser.add_argument(
+        "--total",
+        type=float,
+        default=840,
+        help="the whole script, s (840); a gate that would end later gets a shorter --timeout",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "peers.md")
     parser.add_argument("--reinstall", action="store_true", help="make the venvs anew")
     parser.add_argument(
@@ -315,9 +343,13 @@ def main(argv: Sequence[str] | None = None, say: IO[str] = sys.stderr) -> int:
         help="write the page from the last results in .peers/out, running nothing",
     )
     options = parser.parse_args(argv)
-    if options.budget < 1 or options.timeout <= 0:
-        parser.error("--budget and --timeout must be positive")
-    signal.signal(signal.SIGTERM, _interrupted)
+    if options.budget < 1 or options.timeout <= 0 or options.total <= 0:
+        parser.error("--budget, --timeout and --total must be positive")
+    deadline = time.monotonic() + options.total
+    # Also SIGINT: started in the background, a script inherits it ignored, and Ctrl-C or
+    # `kill -INT` must still stop the servers and gates it started.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupted)
     WORK.mkdir(exist_ok=True)
     chosen = [peer for peer in PEERS if not options.only or peer.name in options.only]
     results = []
@@ -329,6 +361,7 @@ def main(argv: Sequence[str] | None = None, say: IO[str] = sys.stderr) -> int:
                     peer,
                     budget=options.budget,
                     timeout=options.timeout,
+                    deadline=deadline,
                     reinstall=options.reinstall,
                     say=say,
                 )
@@ -346,9 +379,8 @@ def main(argv: Sequence[str] | None = None, say: IO[str] = sys.stderr) -> int:
         say.write("interrupted: every server and gate started here has been stopped\n")
         return 130
     generated = f"on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from runcontract {commit()}"
-    budgets = sorted({result.budget for result in results}) or [options.budget]
-    shown = " ".join(gate_options(budgets[0], options.timeout)) if len(budgets) == 1 else ""
-    page = Page(generated, shown or "as each server's gate command says", results)
+    script = f"--budget {options.budget} --timeout {options.timeout:g} --total {options.total:g}"
+    page = Page(generated, script, results)
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(render(page, rule_titles()), encoding="utf-8")
     say.write(f"written: {options.out}\n")
