@@ -8,8 +8,10 @@ test it patches. This bridge only transports: each HTTP request becomes an httpx
 mock's base URL, `router.resolve` picks the route and runs the package's own handler, and its
 answer (status, headers, body) goes back unchanged. Nothing is added to what the mock answers:
 
-- a request no route matches is what respx raises AllMockedAssertionError for; over HTTP that
-  is a 404 whose text says so (the mock has no such endpoint);
+- every method goes to the mock (http.server alone would answer 501 to one it has no handler
+  for); a request no route matches is what respx raises AllMockedAssertionError for, and over
+  HTTP that is a 404 whose text says so (the mock has no such endpoint), as is a path outside
+  /v1;
 - an exception raised by a handler (a body it cannot parse, a missing field) would reach the
   test as that exception; over HTTP it is a 500 with the exception's name, as a web framework
   answers an unhandled error;
@@ -79,7 +81,8 @@ def make_handler(mock: OpenAIMock, count: RunCount) -> type[BaseHTTPRequestHandl
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":  # HTTP: an answer to HEAD has no body, whatever its length
+                self.wfile.write(body)
 
         def _bridge(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -108,8 +111,12 @@ def make_handler(mock: OpenAIMock, count: RunCount) -> type[BaseHTTPRequestHandl
             assert isinstance(response, httpx.Response)
             self._answer(response.status_code, list(response.headers.items()), response.read())
 
-        # http.server looks the handlers up by these names.
-        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = _bridge  # noqa: N815
+        def __getattr__(self, name: str) -> Any:
+            # http.server answers 501 itself to a method without a do_<METHOD>: every method
+            # (TRACE, QUERY, ...) goes to the mock instead, which is what is being judged.
+            if name.startswith("do_"):
+                return self._bridge
+            raise AttributeError(name)
 
     return Bridge
 
