@@ -101,18 +101,18 @@ PEERS: tuple[Peer, ...] = (
         extra_packages=(),
         about=(
             "A pytest plugin (`pip install openai-responses==0.13.1`) whose `OpenAIMock` is a "
-            "respx router with routes that keep assistants, threads and runs in a state store. "
-            "It has no HTTP server: `tools/peers/openai_responses_bridge.py` (standard library "
-            "HTTP server, in its venv) turns each request into an httpx request to the mock and "
+            "respx router with routes that keep assistants, threads and runs in a state store. It"
+            " has no HTTP server: `tools/peers/openai_responses_bridge.py` (standard library HTTP"
+            " server, in its venv) turns each request into an httpx request to the mock and "
             "passes it to `router.resolve`, then sends the mock's status, headers and body back "
-            "unchanged. The bridge only transports: every method is passed on, a request no "
-            "route matches is a 404 saying so (respx would raise), an exception in a route's "
-            "handler is a 500 naming it (it would reach the test). Runs do not progress by themselves: the mock creates them "
-            "`queued` and only a test's own code moves them, through `openai_mock.state`; its "
-            "cancel stores `cancelled` and answers a copy marked `cancelling`. The bridge moves "
-            "no run, so the gate's polls see `queued` until their deadline. It needs no model "
-            "and no key (it checks none). Runs are counted as the distinct run ids its run store "
-            "is given."
+            "unchanged. The bridge only transports: every method is passed on, a request no route"
+            " matches is a 404 saying so (respx would raise), an exception in a route's handler "
+            "is a 500 naming it (it would reach the test). Runs do not progress by themselves: "
+            "the mock creates them `queued` and only a test's own code moves them, through "
+            "`openai_mock.state`; its cancel stores `cancelled` and answers a copy marked "
+            "`cancelling`. The bridge moves no run, so the gate's polls see `queued` until their "
+            "deadline. It needs no model and no key (it checks none). Runs are counted as the "
+            "distinct run ids its run store is given."
         ),
     ),
 )
