@@ -94,7 +94,16 @@ EVIDENCE: dict[str, tuple[Evidence, ...]] = {
             "The real API's error answer to a create run (REAL-REC cassette).",
         ),
     ),
-    "H004": (_REAL_400,),
+    "H004": (
+        Evidence(
+            V2,
+            "$ref: '#/components/schemas/CreateRunRequest' responses: '200': description: OK "
+            "content: application/json: schema: $ref: '#/components/schemas/RunObject'",
+            "createRun answers the run with 200 (so does every Runs operation); a 201 is not "
+            "what the document or the SDKs expect.",
+        ),
+        _REAL_400,
+    ),
     "H005": (
         Evidence(
             V2,
