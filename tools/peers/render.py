@@ -32,6 +32,7 @@ class PeerResult:
     findings: Sequence[Finding] = ()
     problems: Sequence[str] = ()  # why the gate could not check, as it says
     failure: str | None = None  # why this script could not run the gate at all
+    runcontract: str = ""  # the commit of the gate that judged
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,10 @@ def render_peer(
         f"| exit code | {_exit(result)} |",
         f"| runs created, counted by the server | {_runs(result)} |",
         f"| wall time of the gate | {result.seconds:.1f} s |",
-        "",
     ]
+    if result.runcontract:
+        lines.append(f"| runcontract (the gate) | {result.runcontract} |")
+    lines.append("")
     if result.failure:
         lines += [f"The gate could not be run: {result.failure}", ""]
     if result.summary:

@@ -1,15 +1,21 @@
 """Run the gate against open-source Assistants servers and write docs/peers.md.
 
-    python -m tools.peers.run [--only NAME] [--budget RUNS] [--timeout SECONDS] [--out PATH]
+    python -m tools.peers.run [--only NAME] [--budget RUNS] [--timeout SECONDS] [--total SECONDS]
+                              [--out PATH] [--reinstall] [--render-only]
 
 A development tool, never part of the test run (it installs packages). For each server of
 tools/peers/servers.py: install it from the package index into `.peers/<name>/` (kept while its
 version is right; `--reinstall` starts over), start it on 127.0.0.1 on a free port with a fresh
 key, run `runcontract gate` against it with `--budget` and `--timeout`, read back what the gate
 found (its JSON report and recording, kept in `.peers/out/<name>/`) and the runs the server
-counted, then stop it. Every process started here runs in a session of its own and is killed
-with it, on success, on error and on Ctrl-C. The gate gets --timeout plus a minute's grace
-before it is killed too, so each server takes at most about --timeout + 2 minutes.
+counted, then stop it. `--render-only` writes the page again from what is kept there, after
+an edit of the evidence or the disputes, running nothing.
+
+Everything is bounded: each pip step, the server's start, the gate (--timeout, plus a minute's
+grace before it is killed) and the whole script (--total, default 14 minutes: a gate that would
+end later gets a shorter --timeout, which its command line on the page shows). Every process
+started here runs in a session of its own and is stopped with all it started, on success, on
+error, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
@@ -215,6 +221,7 @@ def judge(
         "server_command": peer.shown_command(port),
         "gate_command": "",
         "budget": budget,
+        "runcontract": commit(),  # the gate that judged, which a later --render-only keeps
         "exit_code": None,
         "seconds": 0.0,
         "failure": None,
@@ -291,6 +298,7 @@ def collect(peer: Peer, out: Path) -> PeerResult:
         findings=findings,
         problems=problems,
         failure=launch["failure"],
+        runcontract=str(launch.get("runcontract", "")),
     )
 
 
@@ -335,7 +343,9 @@ def main(argv: Sequence[str] | None = None, say: IO[str] = sys.stderr) -> int:
         default=840,
         help="the whole script, s (840); a gate that would end later gets a shorter --timeout",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "peers.md")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "docs" / "peers.md", help="the page (docs/peers.md)"
+    )
     parser.add_argument("--reinstall", action="store_true", help="make the venvs anew")
     parser.add_argument(
         "--render-only",
@@ -378,7 +388,7 @@ def main(argv: Sequence[str] | None = None, say: IO[str] = sys.stderr) -> int:
     except KeyboardInterrupt:
         say.write("interrupted: every server and gate started here has been stopped\n")
         return 130
-    generated = f"on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from runcontract {commit()}"
+    generated = f"on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     script = f"--budget {options.budget} --timeout {options.timeout:g} --total {options.total:g}"
     page = Page(generated, script, results)
     options.out.parent.mkdir(parents=True, exist_ok=True)
