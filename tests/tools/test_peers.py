@@ -220,7 +220,7 @@ def test_a_quote_not_in_its_file_is_not_shown_as_evidence(tmp_path: Path) -> Non
         evidence,
     )
     assert "(**quote not found there**)" in page
-    assert "| exit code | none: stopped at the script's limit |" in page
+    assert "| exit code | none: the gate did not run to its end |" in page
     assert "3 of budget 30 (held); the gate's summary says 30" in page
 
 

@@ -23,7 +23,7 @@ class PeerResult:
     about: str  # what the server is and what it takes to serve it, in markdown
     server_command: str
     gate_command: str
-    exit_code: int | None  # None: the gate was stopped at the script's limit
+    exit_code: int | None  # None: the gate did not run to its end (`failure` says why)
     budget: int
     runs_created: int | None  # counted by the server's own code, not from the answers
     gate_runs_created: int | None  # what the gate's summary says it created
@@ -31,13 +31,13 @@ class PeerResult:
     summary: str  # the gate's own summary lines
     findings: Sequence[Finding] = ()
     problems: Sequence[str] = ()  # why the gate could not check, as it says
-    failure: str | None = None  # why this script could not run the gate at all
+    failure: str | None = None  # why the gate did not run, or was killed
     runcontract: str = ""  # the commit of the gate that judged
 
 
 @dataclass(frozen=True)
 class Page:
-    generated: str  # when and from which commit
+    generated: str  # when
     options: str  # the script's own options
     peers: Sequence[PeerResult] = field(default_factory=tuple)
 
@@ -57,7 +57,7 @@ def _code(text: str) -> str:
 
 def _exit(result: PeerResult) -> str:
     if result.exit_code is None:
-        return "none: stopped at the script's limit"
+        return "none: the gate did not run to its end"
     return f"{result.exit_code} ({EXIT_MEANING.get(result.exit_code, 'unknown')})"
 
 
@@ -154,7 +154,7 @@ def render_peer(
         lines.append(f"| runcontract (the gate) | {result.runcontract} |")
     lines.append("")
     if result.failure:
-        lines += [f"The gate could not be run: {result.failure}", ""]
+        lines += [f"The gate did not run to its end: {result.failure}", ""]
     if result.summary:
         lines += ["The gate's summary:", "", "```text", result.summary.strip(), "```", ""]
     if result.problems:
