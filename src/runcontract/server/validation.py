@@ -341,13 +341,26 @@ def tool_choice(profile: Profile) -> Checker:
     return check
 
 
+# the name follows the pattern of function names ("a-z, A-Z, 0-9, or contain underscores and
+# dashes, with a maximum length of 64"): a run echoes this object, and its schema requires name
+_JSON_SCHEMA_FORMAT = fields(
+    {
+        "name": function_name,
+        "description": string,
+        "schema": any_object,
+        "strict": nullable(boolean),
+    },
+    required=("name",),
+)
+
+
 def response_format(profile: Profile) -> Checker:
     modes = ("auto",) if profile is Profile.V2 else ("none", "auto")
     kinds = (
         ("text", "json_object", "json_schema") if profile is Profile.V2 else ("text", "json_object")
     )
     formats = fields(
-        {"type": enum(*kinds), "json_schema": any_object},
+        {"type": enum(*kinds), "json_schema": _JSON_SCHEMA_FORMAT},
         required=("type",) if profile is Profile.V2 else (),
     )
 
