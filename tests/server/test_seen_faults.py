@@ -291,6 +291,16 @@ def test_cancel_overridden_goes_back_to_work_and_ends_completed_and_cancelled() 
         assert seen[-1]["completed_at"] is not None
         # the illegal move, both end stamps, and a cancelled_at under a status not its own
         assert rules_broken(faulty.recorder) == {"L001", "T005", "C006"}
+        # cancelled while still queued, it is stamped started when it goes back to work, after
+        # the cancelled_at it already carries: T002 as well, as FakeAI showed (issue 9)
+        thread = faulty.thread()
+        queued = faulty.run(thread, faulty.assistant())
+        faulty.ok(faulty.post(f"/threads/{thread}/runs/{queued['id']}/cancel"))
+        faulty.tick()
+        resumed = faulty.read(thread, queued["id"])
+        assert resumed["status"] == "in_progress"
+        assert resumed["started_at"] == resumed["cancelled_at"] + 1
+        assert rules_broken(faulty.recorder) == {"L001", "T005", "C006", "T002"}
 
 
 def test_cancel_server_error_answers_500_and_the_run_goes_on() -> None:

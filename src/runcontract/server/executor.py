@@ -364,8 +364,11 @@ class Executor:
         self.store.record(run, "thread.run.cancelled", moment, run)
 
     def _resume_after_cancel(self, run: Run, moment: float) -> None:
-        # Only a fault gets here. Its tool calls count as answered, so the run can finish.
+        # Only a fault gets here. Its tool calls count as answered, so the run can finish; a run
+        # cancelled while queued is stamped as it starts, so only the cancel's own rules break.
         run.tools_answered = True
+        if run.started_at is None:
+            run.started_at = int(moment)
         self._set_status(run, "in_progress", moment)
         self.store.record(run, "thread.run.in_progress", moment, run)
 

@@ -593,7 +593,8 @@ class LenientParameters(Fault):
 @fault
 class CancelOverridden(Fault):
     """FakeAI's executor overrides a cancel: cancelling -> in_progress -> completed, with
-    cancelled_at set from the cancel on (so T005 and C006 follow the L001)."""
+    cancelled_at set from the cancel on (so T005 and C006 follow the L001, and T002 when the
+    run was cancelled while queued: it starts after its cancelled_at)."""
 
     name = "cancel-overridden"
     rule = "L001"
