@@ -332,8 +332,8 @@ BAD_RUN_BODIES = [
         "response_format.json_schema.strict",
     ),
     (
-        run_body(response_format={"type": "json_schema", "json_schema": {"name": "an answer"}}),
-        "invalid_value",
+        run_body(response_format={"type": "json_schema", "json_schema": {"name": 7}}),
+        "invalid_type",
         "response_format.json_schema.name",
     ),
     (

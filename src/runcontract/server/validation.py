@@ -341,17 +341,29 @@ def tool_choice(profile: Profile) -> Checker:
     return check
 
 
-# the name follows the pattern of function names ("a-z, A-Z, 0-9, or contain underscores and
-# dashes, with a maximum length of 64"): a run echoes this object, and its schema requires name
-_JSON_SCHEMA_FORMAT = fields(
-    {
-        "name": function_name,
+def _json_schema_format(value: Any, param: str) -> dict[str, Any]:
+    """What a run must echo to match its schema: a string name, strict boolean or null.
+
+    Only that: the document allows other keys and any name string, so refusing them would be
+    refusing documented requests (the gate's H013).
+    """
+    checked = dict(any_object(value, param))
+    if "name" not in checked:
+        raise bad_request(
+            f"Missing required parameter: '{param}.name'.",
+            param=f"{param}.name",
+            code="missing_required_parameter",
+        )
+    known = {
+        "name": string,
         "description": string,
         "schema": any_object,
         "strict": nullable(boolean),
-    },
-    required=("name",),
-)
+    }
+    for key, check in known.items():
+        if key in checked:
+            checked[key] = check(checked[key], f"{param}.{key}")
+    return checked
 
 
 def response_format(profile: Profile) -> Checker:
@@ -360,7 +372,7 @@ def response_format(profile: Profile) -> Checker:
         ("text", "json_object", "json_schema") if profile is Profile.V2 else ("text", "json_object")
     )
     formats = fields(
-        {"type": enum(*kinds), "json_schema": _JSON_SCHEMA_FORMAT},
+        {"type": enum(*kinds), "json_schema": _json_schema_format},
         required=("type",) if profile is Profile.V2 else (),
     )
 
