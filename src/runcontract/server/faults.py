@@ -1,4 +1,4 @@
-"""The catalogue of fault modes: each makes the server break one rule of the contract.
+"""The catalogue of fault modes: each makes the server misbehave in one way, as a rule forbids.
 
 A fault is a small transformation applied at one well-defined hook of the server, so the honest
 code path never asks which faults are on:
@@ -34,7 +34,8 @@ Faults that need time (a value that moves between observations) count steps of t
 Each fault trips the rule named by `rule` and, as far as the rules allow, nothing outside that
 rule's family, so the fault-by-rule matrix stays clean. Some faults reproduce what third-party
 servers were seen doing (issue 9); a break that no rule of contracts/ names yet has `rule` None,
-and its description says what the gate should flag.
+and its docstring says what the gate should flag (random-tool-calls breaks nothing: the gate
+has to cope with it).
 """
 
 from __future__ import annotations
