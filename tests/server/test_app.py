@@ -332,6 +332,25 @@ BAD_RUN_BODIES = [
         "response_format.json_schema.strict",
     ),
     (
+        run_body(tools=[{"type": "file_search", "file_search": {"ranking_options": {}}}]),
+        "missing_required_parameter",
+        "tools[0].file_search.ranking_options.score_threshold",
+    ),
+    (
+        run_body(
+            tools=[
+                {"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 2}}}
+            ]
+        ),
+        "decimal_above_max_value",
+        "tools[0].file_search.ranking_options.score_threshold",
+    ),
+    (
+        run_body(tools=[{"type": "file_search", "file_search": {"max_num_results": 0}}]),
+        "integer_below_min_value",
+        "tools[0].file_search.max_num_results",
+    ),
+    (
         run_body(response_format={"type": "json_schema", "json_schema": {"name": 7}}),
         "invalid_type",
         "response_format.json_schema.name",
@@ -367,6 +386,13 @@ def test_a_json_schema_response_format_is_echoed_in_the_run(harness: Harness) ->
     }
     _, run = make_run(harness, response_format=wanted)
     assert run["response_format"] == wanted
+    assert schema_errors(run, Profile.V2) == []
+
+
+def test_a_file_search_tool_with_its_settings_is_echoed_in_the_run(harness: Harness) -> None:
+    settings = {"max_num_results": 5, "ranking_options": {"ranker": "auto", "score_threshold": 0.5}}
+    _, run = make_run(harness, tools=[{"type": "file_search", "file_search": settings}])
+    assert run["tools"] == [{"type": "file_search", "file_search": settings}]
     assert schema_errors(run, Profile.V2) == []
 
 

@@ -202,6 +202,26 @@ def fields(
     return check
 
 
+def open_fields(spec: Mapping[str, Checker], *, required: tuple[str, ...] = ()) -> Checker:
+    """An object whose known keys are checked and whose other keys are kept as sent."""
+
+    def check(value: Any, param: str) -> dict[str, Any]:
+        checked = dict(any_object(value, param))
+        for key in required:
+            if key not in checked:
+                raise bad_request(
+                    f"Missing required parameter: '{param}.{key}'.",
+                    param=f"{param}.{key}",
+                    code="missing_required_parameter",
+                )
+        for key, item in spec.items():
+            if key in checked:
+                checked[key] = item(checked[key], f"{param}.{key}")
+        return checked
+
+    return check
+
+
 # -- the API's composite types -------------------------------------------------------------------
 def metadata(value: Any, param: str) -> dict[str, str] | None:
     if value is None:
@@ -258,6 +278,21 @@ _FUNCTION = fields(
 )
 
 
+# a run echoes its file_search tool, whose schema bounds these (the document allows other keys)
+_FILE_SEARCH = open_fields(
+    {
+        "max_num_results": integer(minimum=1, maximum=50),
+        "ranking_options": fields(
+            {
+                "ranker": enum("auto", "default_2024_08_21"),
+                "score_threshold": number(minimum=0, maximum=1),
+            },
+            required=("score_threshold",),
+        ),
+    }
+)
+
+
 def tool(profile: Profile) -> Checker:
     kinds = ("code_interpreter", "file_search", "function")
     if profile is Profile.V1:
@@ -277,7 +312,7 @@ def tool(profile: Profile) -> Checker:
         spec: dict[str, Checker] = {"type": string}
         required: tuple[str, ...] = ()
         if kind == "file_search":
-            spec["file_search"] = nullable(any_object)
+            spec["file_search"] = nullable(_FILE_SEARCH)
         if kind == "function":
             spec["function"] = _FUNCTION
             required = ("function",)
@@ -341,29 +376,18 @@ def tool_choice(profile: Profile) -> Checker:
     return check
 
 
-def _json_schema_format(value: Any, param: str) -> dict[str, Any]:
-    """What a run must echo to match its schema: a string name, strict boolean or null.
-
-    Only that: the document allows other keys and any name string, so refusing them would be
-    refusing documented requests (the gate's H013).
-    """
-    checked = dict(any_object(value, param))
-    if "name" not in checked:
-        raise bad_request(
-            f"Missing required parameter: '{param}.name'.",
-            param=f"{param}.name",
-            code="missing_required_parameter",
-        )
-    known = {
+# What a run echoes must match its schema, so these are checked as far as the document states:
+# other keys and any name string are documented, and refusing them would be refusing documented
+# requests (the gate's H013).
+_JSON_SCHEMA_FORMAT = open_fields(
+    {
         "name": string,
         "description": string,
         "schema": any_object,
         "strict": nullable(boolean),
-    }
-    for key, check in known.items():
-        if key in checked:
-            checked[key] = check(checked[key], f"{param}.{key}")
-    return checked
+    },
+    required=("name",),
+)
 
 
 def response_format(profile: Profile) -> Checker:
@@ -372,7 +396,7 @@ def response_format(profile: Profile) -> Checker:
         ("text", "json_object", "json_schema") if profile is Profile.V2 else ("text", "json_object")
     )
     formats = fields(
-        {"type": enum(*kinds), "json_schema": _json_schema_format},
+        {"type": enum(*kinds), "json_schema": _JSON_SCHEMA_FORMAT},
         required=("type",) if profile is Profile.V2 else (),
     )
 
