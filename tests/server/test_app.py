@@ -389,6 +389,12 @@ def test_a_json_schema_response_format_is_echoed_in_the_run(harness: Harness) ->
     assert schema_errors(run, Profile.V2) == []
 
 
+def test_a_file_search_tool_with_null_settings_is_echoed_without_them(harness: Harness) -> None:
+    _, run = make_run(harness, tools=[{"type": "file_search", "file_search": None}])
+    assert run["tools"] == [{"type": "file_search"}]
+    assert schema_errors(run, Profile.V2) == []
+
+
 def test_a_file_search_tool_with_its_settings_is_echoed_in_the_run(harness: Harness) -> None:
     settings = {"max_num_results": 5, "ranking_options": {"ranker": "auto", "score_threshold": 0.5}}
     _, run = make_run(harness, tools=[{"type": "file_search", "file_search": settings}])

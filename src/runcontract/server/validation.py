@@ -317,6 +317,9 @@ def tool(profile: Profile) -> Checker:
             spec["function"] = _FUNCTION
             required = ("function",)
         checked: dict[str, Any] = fields(spec, required=required)(value, param)
+        if "file_search" in checked and checked["file_search"] is None:
+            # null is the settings left out, and a run's tool has an object there or nothing
+            del checked["file_search"]
         if kind == "function" and profile is Profile.V2:
             # The real API echoes function tools with "strict": false when it was not given.
             function = dict(checked["function"])
