@@ -123,15 +123,7 @@ def rules_broken(recorder: Recorder) -> set[str]:
     }
 
 
-def test_each_fault_seen_on_a_third_party_server_says_what_it_breaks() -> None:
-    rules = Engine().catalogue.rules
-    for name in SEEN:
-        fault = CATALOGUE[name]
-        assert fault.description
-        assert fault.__doc__, name  # the docstring says what the gate should flag
-        assert fault.rule is None or fault.rule in rules, name
-
-
+# the fault modes of issue 9's Deliver list, by name
 SEEN = (
     "timestamps-in-milliseconds",
     "create-answers-201",
@@ -149,6 +141,15 @@ SEEN = (
     "list-without-object",
     "random-tool-calls",
 )
+
+
+def test_each_fault_seen_on_a_third_party_server_says_what_it_breaks() -> None:
+    rules = Engine().catalogue.rules
+    for name in SEEN:
+        fault = CATALOGUE[name]
+        assert fault.description
+        assert fault.__doc__, name  # the docstring says what the gate should flag
+        assert fault.rule is None or fault.rule in rules, name
 
 
 # -- answers to requests -------------------------------------------------------------------------
