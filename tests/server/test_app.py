@@ -317,6 +317,44 @@ BAD_RUN_BODIES = [
         "tool_choice.function",
     ),
     (run_body(response_format={"type": "xml"}), "invalid_value", "response_format.type"),
+    # seen when the gate's generated runs reached an existing assistant (issue 9): echoed in
+    # the run, these made it break its schema (S001)
+    (
+        run_body(response_format={"type": "json_schema", "json_schema": {"strict": True}}),
+        "missing_required_parameter",
+        "response_format.json_schema.name",
+    ),
+    (
+        run_body(
+            response_format={"type": "json_schema", "json_schema": {"name": "a", "strict": {}}}
+        ),
+        "invalid_type",
+        "response_format.json_schema.strict",
+    ),
+    (
+        run_body(tools=[{"type": "file_search", "file_search": {"ranking_options": {}}}]),
+        "missing_required_parameter",
+        "tools[0].file_search.ranking_options.score_threshold",
+    ),
+    (
+        run_body(
+            tools=[
+                {"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 2}}}
+            ]
+        ),
+        "decimal_above_max_value",
+        "tools[0].file_search.ranking_options.score_threshold",
+    ),
+    (
+        run_body(tools=[{"type": "file_search", "file_search": {"max_num_results": 0}}]),
+        "integer_below_min_value",
+        "tools[0].file_search.max_num_results",
+    ),
+    (
+        run_body(response_format={"type": "json_schema", "json_schema": {"name": 7}}),
+        "invalid_type",
+        "response_format.json_schema.name",
+    ),
     (
         run_body(truncation_strategy={"type": "last_messages", "last_messages": 0}),
         "integer_below_min_value",
@@ -334,6 +372,34 @@ BAD_RUN_BODIES = [
     ),
     (run_body(reasoning_effort="extreme"), "invalid_value", "reasoning_effort"),
 ]
+
+
+def test_a_json_schema_response_format_is_echoed_in_the_run(harness: Harness) -> None:
+    wanted = {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "weather_report",
+            "description": "The weather",
+            "schema": {"type": "object", "properties": {"celsius": {"type": "number"}}},
+            "strict": None,
+        },
+    }
+    _, run = make_run(harness, response_format=wanted)
+    assert run["response_format"] == wanted
+    assert schema_errors(run, Profile.V2) == []
+
+
+def test_a_file_search_tool_with_null_settings_is_echoed_without_them(harness: Harness) -> None:
+    _, run = make_run(harness, tools=[{"type": "file_search", "file_search": None}])
+    assert run["tools"] == [{"type": "file_search"}]
+    assert schema_errors(run, Profile.V2) == []
+
+
+def test_a_file_search_tool_with_its_settings_is_echoed_in_the_run(harness: Harness) -> None:
+    settings = {"max_num_results": 5, "ranking_options": {"ranker": "auto", "score_threshold": 0.5}}
+    _, run = make_run(harness, tools=[{"type": "file_search", "file_search": settings}])
+    assert run["tools"] == [{"type": "file_search", "file_search": settings}]
+    assert schema_errors(run, Profile.V2) == []
 
 
 @pytest.mark.parametrize(("body", "code", "param"), BAD_RUN_BODIES)

@@ -122,7 +122,7 @@ def test_list_faults_prints_one_per_line() -> None:
     assert len(lines) == len(CATALOGUE)
     for line, (name, fault) in zip(lines, CATALOGUE.items(), strict=True):
         shown_name, rule, description = line.split(maxsplit=2)
-        assert (shown_name, rule, description) == (name, fault.rule, fault.description)
+        assert (shown_name, rule, description) == (name, fault.rule or "-", fault.description)
 
 
 def test_an_unknown_fault_exits_2_naming_the_valid_ones() -> None:

@@ -10,7 +10,8 @@
 
 Every request needs a bearer token (401 otherwise) and an `OpenAI-Beta: assistants=v1|v2`
 header, which picks the shape of every object in the answer. Handlers are async and the store is
-touched only from the event loop, so no locks are needed.
+touched only from the event loop, so no locks are needed. Fault modes (faults.py) change the
+answers only through the hooks of the FaultSet.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from runcontract.server.errors import (
     wrong_key,
 )
 from runcontract.server.executor import (
+    CANCELLABLE_STATUSES,
     DEFAULT_STEP_SECONDS,
     EXPIRY_SECONDS,
     LIVE_STATUSES,
@@ -54,7 +56,7 @@ from runcontract.server.executor import (
     Executor,
     plan_for,
 )
-from runcontract.server.faults import FaultSet, RenderContext
+from runcontract.server.faults import FaultSet, RenderContext, RunDefaults
 from runcontract.server.objects import (
     render_any,
     render_assistant,
@@ -79,6 +81,7 @@ API_PREFIX = "/v1"
 JSON_MEDIA_TYPE = "application/json"
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 DONE = "event: done\ndata: [DONE]\n\n"
+LIST_PARAMETERS = ("limit", "order", "after", "before")
 RUN_EVENT = "thread.run."
 PROFILES = {"v1": Profile.V1, "v2": Profile.V2}
 
@@ -103,9 +106,15 @@ def _error(error: ApiError) -> Response:
 class BearerAuth:
     """401 for any request without a bearer token (or, when a key is set, with another key)."""
 
-    def __init__(self, app: ASGIApp, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        api_key: str | None = None,
+        render: Callable[[ApiError], Response] = _error,
+    ) -> None:
         self.app = app
         self.api_key = api_key
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,7 +130,7 @@ class BearerAuth:
         elif self.api_key is not None and not secrets.compare_digest(token, self.api_key):
             error = wrong_key(token)
         if error is not None:
-            await _error(error)(scope, receive, send)
+            await self.render(error)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -168,10 +177,10 @@ class ReferenceServer:
         step_seconds: float = DEFAULT_STEP_SECONDS,
         seed: int = 0,
     ) -> None:
-        self.faults = FaultSet(faults)
+        self.faults = FaultSet(faults, seed=seed)
         self.clock: Clock = clock if clock is not None else WallClock()
         self.store = Store(seed)
-        self.executor = Executor(self.store, self.clock, step_seconds)
+        self.executor = Executor(self.store, self.clock, step_seconds, self.faults)
         self._request_ids = itertools.count(1)
         self._routes: list[Route] = []
 
@@ -195,20 +204,29 @@ class ReferenceServer:
             "x-request-id": f"req_{next(self._request_ids):032x}",
         }
 
-    def respond(self, body: Any, *, headers: dict[str, str] | None = None) -> Response:
-        return _json(body, headers={**self.headers(), **(headers or {})})
+    def respond(
+        self, body: Any, *, headers: dict[str, str] | None = None, created: bool = False
+    ) -> Response:
+        status = self.faults.created_status(200) if created else 200
+        return _json(body, status, headers={**self.headers(), **(headers or {})})
 
-    def run_body(self, run: Run, profile: Profile, now: float | None = None) -> JSONDict:
+    def error_response(self, error: ApiError) -> Response:
+        return _json(self.faults.error_body(error.body(), error), error.status)
+
+    def run_body(
+        self, run: Run, profile: Profile, now: float | None = None, *, created: bool = False
+    ) -> JSONDict:
         moment = self.clock.now() if now is None else now
-        ctx = RenderContext(run, moment, self.executor.step_seconds, profile)
+        ctx = RenderContext(run, moment, self.executor.step_seconds, profile, created)
         return self.faults.render_run(render_run(run, profile), ctx)
 
-    def run_response(self, run: Run, profile: Profile) -> Response:
+    def run_response(self, run: Run, profile: Profile, *, created: bool = False) -> Response:
         extra = {}
         if run.status in LIVE_STATUSES:
             # Tells the SDK's poll helpers how soon the run may have changed.
             extra["openai-poll-after-ms"] = str(max(1, int(self.executor.step_seconds * 1000)))
-        return self.respond(self.run_body(run, profile), headers=extra)
+        body = self.run_body(run, profile, created=created)
+        return self.respond(body, headers=extra, created=created)
 
     def thread(self, request: Request) -> Thread:
         return self.store.thread(request.path_params["thread_id"])
@@ -230,28 +248,45 @@ class ReferenceServer:
         id_of: Callable[[T], str],
         render: Callable[[T], JSONDict],
     ) -> Response:
-        limit, order, after, before = check.list_params(request.query_params)
-        after = self.faults.incoming_id(after) if after is not None else None
-        before = self.faults.incoming_id(before) if before is not None else None
-        chosen, has_more = _paginate(
-            items, id_of, limit=limit, order=order, after=after, before=before
-        )
+        query = dict(request.query_params)
+        while True:
+            try:
+                limit, order, after, before = check.list_params(query)
+                after = self.faults.incoming_id(after) if after is not None else None
+                before = self.faults.incoming_id(before) if before is not None else None
+                chosen, has_more = _paginate(
+                    items, id_of, limit=limit, order=order, after=after, before=before
+                )
+                break
+            except ApiError as error:
+                if error.param not in LIST_PARAMETERS:
+                    raise
+                answer = self.faults.invalid_parameter(error)
+                if answer is not None:
+                    raise answer from None
+                # ignored as if it had not been sent; each pass drops one, so this ends
+                del query[error.param]
         data = self.faults.order_page([render(item) for item in chosen], order)
-        return self.respond(render_list(data, has_more=has_more))
+        return self.respond(self.faults.list_page(render_list(data, has_more=has_more)))
 
-    def stream(self, run: Run, profile: Profile, first_event: int) -> Response:
+    def stream(
+        self, run: Run, profile: Profile, first_event: int, *, created: bool = False
+    ) -> Response:
         return StreamingResponse(
-            self._events(run, profile, first_event),
+            self._events(run, profile, first_event, created),
+            status_code=self.faults.created_status(200) if created else 200,
             media_type=SSE_MEDIA_TYPE,
             headers=self.headers(),
         )
 
-    async def _events(self, run: Run, profile: Profile, index: int) -> AsyncIterator[str]:
+    async def _events(
+        self, run: Run, profile: Profile, index: int, created: bool
+    ) -> AsyncIterator[str]:
         while True:
             self.executor.advance(run)
             events = self.store.events[run.id]
             while index < len(events):
-                yield self._sse(events[index], profile)
+                yield self._sse(events[index], profile, created)
                 index += 1
             if run.status in TERMINAL_STATUSES or run.status == "requires_action":
                 break
@@ -261,10 +296,10 @@ class ReferenceServer:
             await wait_until(self.clock, due)
         yield DONE
 
-    def _sse(self, event: Event, profile: Profile) -> str:
+    def _sse(self, event: Event, profile: Profile, created: bool) -> str:
         name = event.name
         if isinstance(event.data, Run):
-            data = self.run_body(event.data, profile, now=event.moment)
+            data = self.run_body(event.data, profile, now=event.moment, created=created)
             if name.startswith(RUN_EVENT):
                 name = RUN_EVENT + wire_status(name[len(RUN_EVENT) :], profile)
             name = self.faults.stream_event(name, data)
@@ -307,7 +342,15 @@ class ReferenceServer:
             value = options.get(key)
             return default if value is None else value
 
-        instructions = given("instructions", assistant.instructions or "")
+        inherited = self.faults.run_defaults(
+            RunDefaults(
+                model=assistant.model,
+                instructions=assistant.instructions or "",
+                tools=copy.deepcopy(assistant.tools),
+            ),
+            assistant,
+        )
+        instructions = given("instructions", inherited.instructions)
         extra = options.get("additional_instructions")
         if extra:
             instructions = f"{instructions}\n\n{extra}" if instructions else extra
@@ -318,7 +361,7 @@ class ReferenceServer:
                 "instructions.",
                 code="invalid_thread",
             )
-        tools = given("tools", copy.deepcopy(assistant.tools))
+        tools = given("tools", inherited.tools)
         tool_choice = given("tool_choice", "auto")
         parallel = bool(options.get("parallel_tool_calls", True))
         now = self.clock.now()
@@ -330,7 +373,7 @@ class ReferenceServer:
             created=now,
             created_at=created_at,
             expires_at=created_at + EXPIRY_SECONDS,
-            model=given("model", assistant.model),
+            model=given("model", inherited.model),
             instructions=instructions,
             tools=tools,
             tool_resources=copy.deepcopy(assistant.tool_resources),
@@ -347,22 +390,39 @@ class ReferenceServer:
             response_format=given("response_format", assistant.response_format),
             tool_choice=tool_choice,
             parallel_tool_calls=parallel,
-            plan=plan_for(
-                tools=tools,
-                tool_choice=tool_choice,
-                parallel_tool_calls=parallel,
-                last_user_text=asked[-1] if asked else "",
+            plan=self.faults.plan_run(
+                plan_for(
+                    tools=tools,
+                    tool_choice=tool_choice,
+                    parallel_tool_calls=parallel,
+                    last_user_text=asked[-1] if asked else "",
+                ),
+                tools,
+                tool_choice,
             ),
         )
 
     def ensure_idle(self, thread: Thread, doing: str) -> None:
         active = self.executor.active_run(thread)
-        if active is not None:
-            if doing == "run":
-                message = f"Thread {thread.id} already has an active run {active.id}."
-            else:
-                message = f"Can't add messages to {thread.id} while a run {active.id} is active."
-            raise bad_request(message)
+        if active is None:
+            return
+        if doing == "run":
+            error = self.faults.second_active_run(
+                bad_request(f"Thread {thread.id} already has an active run {active.id}.")
+            )
+            if error is not None:
+                raise error
+            return
+        raise bad_request(f"Can't add messages to {thread.id} while a run {active.id} is active.")
+
+    def run_assistant(self, assistant_id: str) -> Assistant:
+        try:
+            return self.store.assistant(assistant_id)
+        except UnknownIdError:
+            stand_in = self.faults.unknown_assistant(assistant_id, int(self.clock.now()))
+            if stand_in is None:
+                raise
+            return stand_in
 
     # -- assistants, threads, messages -----------------------------------------------------------
     async def create_assistant(self, request: Request) -> Response:
@@ -392,7 +452,7 @@ class ReferenceServer:
                 response_format=_or(fields.get("response_format"), "auto"),
             )
         )
-        return self.respond(render_assistant(assistant, profile))
+        return self.respond(render_assistant(assistant, profile), created=True)
 
     async def get_assistant(self, request: Request) -> Response:
         profile = self.profile(request)
@@ -402,7 +462,7 @@ class ReferenceServer:
     async def create_thread(self, request: Request) -> Response:
         profile = self.profile(request)
         fields = await self.body(request, check.create_thread(profile))
-        return self.respond(render_thread(self.new_thread(fields), profile))
+        return self.respond(render_thread(self.new_thread(fields), profile), created=True)
 
     async def get_thread(self, request: Request) -> Response:
         profile = self.profile(request)
@@ -413,7 +473,8 @@ class ReferenceServer:
         thread = self.thread(request)
         fields = await self.body(request, check.message(profile, root=True))
         self.ensure_idle(thread, "message")
-        return self.respond(render_message(self.new_message(thread, fields), profile))
+        message = self.new_message(thread, fields)
+        return self.respond(render_message(message, profile), created=True)
 
     async def list_messages(self, request: Request) -> Response:
         profile = self.profile(request)
@@ -431,19 +492,19 @@ class ReferenceServer:
         thread = self.thread(request)
         check.include_params(request.query_params.getlist("include[]"))
         options = await self.body(request, check.create_run(profile))
-        assistant = self.store.assistant(options["assistant_id"])
+        assistant = self.run_assistant(options["assistant_id"])
         self.ensure_idle(thread, "run")
         for message in options.get("additional_messages") or []:
             self.new_message(thread, message)
         run = self.executor.start(self.new_run(thread, assistant, options, profile))
         if options.get("stream"):
-            return self.stream(run, profile, 0)
-        return self.run_response(run, profile)
+            return self.stream(run, profile, 0, created=True)
+        return self.run_response(run, profile, created=True)
 
     async def create_thread_and_run(self, request: Request) -> Response:
         profile = self.profile(request)
         options = await self.body(request, check.create_thread_and_run(profile))
-        assistant = self.store.assistant(options["assistant_id"])
+        assistant = self.run_assistant(options["assistant_id"])
         fields = dict(options.get("thread") or {})
         if options.get("tool_resources") and not fields.get("tool_resources"):
             fields["tool_resources"] = options["tool_resources"]
@@ -451,8 +512,8 @@ class ReferenceServer:
         run = self.new_run(thread, assistant, options, profile)
         self.executor.start(run, new_thread=thread)
         if options.get("stream"):
-            return self.stream(run, profile, 0)
-        return self.run_response(run, profile)
+            return self.stream(run, profile, 0, created=True)
+        return self.run_response(run, profile, created=True)
 
     async def list_runs(self, request: Request) -> Response:
         profile = self.profile(request)
@@ -475,8 +536,12 @@ class ReferenceServer:
 
     async def cancel_run(self, request: Request) -> Response:
         profile = self.profile(request)
-        run = self.executor.cancel(self.run(request))
-        return self.run_response(run, profile)
+        run = self.run(request)
+        if run.status in CANCELLABLE_STATUSES:
+            refused = self.faults.refuse_cancel(run)
+            if refused is not None:
+                raise refused
+        return self.run_response(self.executor.cancel(run), profile)
 
     async def submit_tool_outputs(self, request: Request) -> Response:
         profile = self.profile(request)
@@ -496,7 +561,13 @@ class ReferenceServer:
 
     async def list_steps(self, request: Request) -> Response:
         profile = self.profile(request)
-        run = self.run(request)
+        try:
+            run = self.run(request)
+        except UnknownIdError as unknown:
+            error = self.faults.steps_of_unknown_run(unknown)
+            if error is not None:
+                raise error from None
+            return self.respond(self.faults.list_page(render_list([], has_more=False)))
         check.include_params(request.query_params.getlist("include[]"))
         steps = self.store.run_steps(run)
         return self.page(request, steps, lambda s: s.id, lambda s: render_step(s, profile))
@@ -513,19 +584,19 @@ class ReferenceServer:
         error = exc if isinstance(exc, ApiError) else internal_error()
         if isinstance(error, UnknownIdError):
             error = self.faults.unknown_id(error)
-        return _error(error)
+        return self.error_response(error)
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         if status == 405:
             # HTTP requires a 405 to say which methods the resource has
             allowed = self.allowed_methods(request)
-            response = _error(method_not_allowed(request.method, request.url.path))
+            response = self.error_response(method_not_allowed(request.method, request.url.path))
             response.headers["Allow"] = ", ".join(allowed)
             return response
         if status == 404:
-            return _error(invalid_url(request.method, request.url.path))
-        return _error(ApiError(status, str(getattr(exc, "detail", "error"))))
+            return self.error_response(invalid_url(request.method, request.url.path))
+        return self.error_response(ApiError(status, str(getattr(exc, "detail", "error"))))
 
     def allowed_methods(self, request: Request) -> list[str]:
         """The methods of the path, concrete paths first as OpenAPI matches them.
@@ -535,7 +606,7 @@ class ReferenceServer:
         matching = [
             route
             for route in self._routes
-            if route.endpoint != self.not_allowed
+            if route.endpoint not in (self.not_allowed, self.missing)
             and route.matches(request.scope)[0] is not Match.NONE
         ]
         concrete = [route for route in matching if "{" not in route.path]
@@ -545,36 +616,70 @@ class ReferenceServer:
         raise HTTPException(405)
 
     async def unexpected_error(self, request: Request, exc: Exception) -> Response:
-        return _error(internal_error())
+        return self.error_response(internal_error())
+
+    async def missing(self, request: Request) -> Response:
+        raise HTTPException(404)
 
     def routes(self) -> list[Route]:
         runs = f"{API_PREFIX}/threads/{{thread_id}}/runs"
         run = f"{runs}/{{run_id}}"
-        table: list[tuple[str, Handler, str]] = [
-            (f"{API_PREFIX}/assistants", self.create_assistant, "POST"),
-            (f"{API_PREFIX}/assistants/{{assistant_id}}", self.get_assistant, "GET"),
-            (f"{API_PREFIX}/threads", self.create_thread, "POST"),
-            (f"{API_PREFIX}/threads/runs", self.create_thread_and_run, "POST"),
-            (f"{API_PREFIX}/threads/{{thread_id}}", self.get_thread, "GET"),
-            (f"{API_PREFIX}/threads/{{thread_id}}/messages", self.create_message, "POST"),
-            (f"{API_PREFIX}/threads/{{thread_id}}/messages", self.list_messages, "GET"),
-            (runs, self.create_run, "POST"),
-            (runs, self.list_runs, "GET"),
-            (run, self.get_run, "GET"),
-            (run, self.modify_run, "POST"),
-            (f"{run}/cancel", self.cancel_run, "POST"),
-            (f"{run}/submit_tool_outputs", self.submit_tool_outputs, "POST"),
-            (f"{run}/steps", self.list_steps, "GET"),
-            (f"{run}/steps/{{step_id}}", self.get_step, "GET"),
+        # (path, handler, method, the spec's operationId, spelled as the spec spells it)
+        table: list[tuple[str, Handler, str, str]] = [
+            (f"{API_PREFIX}/assistants", self.create_assistant, "POST", "createAssistant"),
+            (
+                f"{API_PREFIX}/assistants/{{assistant_id}}",
+                self.get_assistant,
+                "GET",
+                "getAssistant",
+            ),
+            (f"{API_PREFIX}/threads", self.create_thread, "POST", "createThread"),
+            (
+                f"{API_PREFIX}/threads/runs",
+                self.create_thread_and_run,
+                "POST",
+                "createThreadAndRun",
+            ),
+            (f"{API_PREFIX}/threads/{{thread_id}}", self.get_thread, "GET", "getThread"),
+            (
+                f"{API_PREFIX}/threads/{{thread_id}}/messages",
+                self.create_message,
+                "POST",
+                "createMessage",
+            ),
+            (
+                f"{API_PREFIX}/threads/{{thread_id}}/messages",
+                self.list_messages,
+                "GET",
+                "listMessages",
+            ),
+            (runs, self.create_run, "POST", "createRun"),
+            (runs, self.list_runs, "GET", "listRuns"),
+            (run, self.get_run, "GET", "getRun"),
+            (run, self.modify_run, "POST", "modifyRun"),
+            (f"{run}/cancel", self.cancel_run, "POST", "cancelRun"),
+            (
+                f"{run}/submit_tool_outputs",
+                self.submit_tool_outputs,
+                "POST",
+                "submitToolOuputsToRun",
+            ),
+            (f"{run}/steps", self.list_steps, "GET", "listRunSteps"),
+            (f"{run}/steps/{{step_id}}", self.get_step, "GET", "getRunStep"),
         ]
-        self._routes = [Route(path, handler, methods=[method]) for path, handler, method in table]
-        # a concrete path shadows the templated one beside it (OpenAPI's matching order)
-        shadow = Route(
-            f"{API_PREFIX}/threads/runs",
-            self.not_allowed,
-            methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        )
-        self._routes.insert(0, shadow)
+        # an operation a fault takes away answers as a path the server does not have
+        self._routes = [
+            Route(path, handler if self.faults.serves(op) else self.missing, methods=[method])
+            for path, handler, method, op in table
+        ]
+        if self.faults.serves("createThreadAndRun"):
+            # a concrete path shadows the templated one beside it (OpenAPI's matching order)
+            shadow = Route(
+                f"{API_PREFIX}/threads/runs",
+                self.not_allowed,
+                methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            )
+            self._routes.insert(0, shadow)
         return self._routes
 
 
@@ -599,7 +704,7 @@ def create_app(
     server = ReferenceServer(faults=faults, clock=clock, step_seconds=step_seconds, seed=seed)
     app = Starlette(
         routes=server.routes(),
-        middleware=[Middleware(BearerAuth, api_key=api_key)],
+        middleware=[Middleware(BearerAuth, api_key=api_key, render=server.error_response)],
         exception_handlers={
             ApiError: server.api_error,
             HTTPException: server.http_error,

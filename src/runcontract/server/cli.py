@@ -69,9 +69,11 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def format_faults() -> list[str]:
+    """One line a fault: its name, the rule it breaks ("-" where no rule names it yet), what it
+    does."""
     faults = list_faults()
     width = max(len(f.name) for f in faults)
-    return [f"{f.name:<{width}}  {f.rule}  {f.description}" for f in faults]
+    return [f"{f.name:<{width}}  {f.rule or '-':<4}  {f.description}" for f in faults]
 
 
 def _url(sock: socket.socket) -> str:

@@ -23,7 +23,7 @@ a stream is just these events read in order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -40,6 +40,9 @@ from runcontract.server.store import (
     ToolCall,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from runcontract.server.faults import FaultSet
 
 FAIL_PHRASE = "runcontract:fail"
 LONG_PHRASE = "runcontract:long"
@@ -124,12 +127,15 @@ def _example_value(spec: Any) -> Any:
 
 
 class Executor:
-    def __init__(self, store: Store, clock: Clock, step_seconds: float) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, step_seconds: float, faults: FaultSet | None = None
+    ) -> None:
         if step_seconds < 0:
             raise ValueError(f"step_seconds must not be negative, got {step_seconds!r}")
         self.store = store
         self.clock = clock
         self.step_seconds = float(step_seconds)
+        self.faults = faults
 
     # -- starting ---------------------------------------------------------------------------------
     def start(self, run: Run, *, new_thread: Thread | None = None) -> Run:
@@ -142,9 +148,10 @@ class Executor:
         self.store.record(run, "thread.run.queued", run.created, run)
         return run
 
-    def prompt_tokens(self, thread: Thread, instructions: str) -> int:
+    def prompt_tokens(self, thread: Thread, instructions: str | None) -> int:
         texts = [m.text for m in self.store.thread_messages(thread)]
-        return _PROMPT_OVERHEAD + count_tokens(instructions) + sum(count_tokens(t) for t in texts)
+        framing = _PROMPT_OVERHEAD + count_tokens(instructions or "")
+        return framing + sum(count_tokens(t) for t in texts)
 
     # -- advancing --------------------------------------------------------------------------------
     def advance(self, run: Run) -> Run:
@@ -190,7 +197,10 @@ class Executor:
             else:
                 self._reply(run, moment)
         elif run.status == "cancelling":
-            self._cancelled(run, moment)
+            if self.faults is not None and self.faults.overrides_cancel(run):
+                self._resume_after_cancel(run, moment)
+            else:
+                self._cancelled(run, moment)
 
     def _set_status(self, run: Run, status: str, moment: float) -> None:
         run.status = status
@@ -353,6 +363,15 @@ class Executor:
         self._set_status(run, "cancelled", moment)
         self.store.record(run, "thread.run.cancelled", moment, run)
 
+    def _resume_after_cancel(self, run: Run, moment: float) -> None:
+        # Only a fault gets here. Its tool calls count as answered, so the run can finish; a run
+        # cancelled while queued is stamped as it starts, so only the cancel's own rules break.
+        run.tools_answered = True
+        if run.started_at is None:
+            run.started_at = int(moment)
+        self._set_status(run, "in_progress", moment)
+        self.store.record(run, "thread.run.in_progress", moment, run)
+
     def _expire(self, run: Run, moment: float) -> None:
         self._end_open_steps(run, "expired", moment)
         self._set_status(run, "expired", moment)
@@ -365,6 +384,7 @@ class Executor:
             raise bad_request(f"Cannot cancel run with status '{run.status}'.")
         now = self.clock.now()
         run.required_action = None
+        run.cancel_requested_at = int(now)
         self._set_status(run, "cancelling", now)
         self.store.record(run, "thread.run.cancelling", now, run)
         return run

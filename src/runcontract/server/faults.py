@@ -1,4 +1,4 @@
-"""The catalogue of fault modes: each makes the server break one rule of the contract.
+"""The catalogue of fault modes: each makes the server misbehave in one way, as a rule forbids.
 
 A fault is a small transformation applied at one well-defined hook of the server, so the honest
 code path never asks which faults are on:
@@ -10,24 +10,51 @@ code path never asks which faults are on:
     refuse_tool_outputs
                    the 400 for tool outputs sent to a run that does not require them
     incoming_id    an id a client sends back (so a fault that renames ids keeps flows working)
+    serves         whether an operation (by its operationId) exists at all
+    created_status the status code of an answer that creates an object
+    invalid_parameter
+                   the 400 for an invalid list parameter (limit, order, after, before)
+    error_body     the JSON body of an error answer
+    list_page      a list answer, envelope and all
+    unknown_assistant
+                   the assistant a run gets when its assistant_id is unknown (none: 404)
+    second_active_run
+                   the 400 for a run created on a thread that already has an active run
+    refuse_cancel  the error answered instead of cancelling a live run (none: cancel it)
+    overrides_cancel
+                   whether a cancelling run goes back to work instead of ending cancelled
+    steps_of_unknown_run
+                   the error for listing the steps of a run the server does not know
+    run_defaults   what a run takes from its assistant when the request does not override it
+    plan_run       what the simulated model will do in a run (which functions it calls)
 
 Faults that need time (a value that moves between observations) count steps of the executor:
 `steps_since_created` and `steps_since_terminal` of the run being rendered.
 
 Each fault trips the rule named by `rule` and, as far as the rules allow, nothing outside that
-rule's family, so the fault-by-rule matrix stays clean.
+rule's family, so the fault-by-rule matrix stays clean. Some faults reproduce what third-party
+servers were seen doing (issue 9); a break that no rule of contracts/ names yet has `rule` None,
+and its docstring says what the gate should flag (random-tool-calls breaks nothing: the gate
+has to cope with it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from runcontract.model import Profile
-from runcontract.server.errors import ApiError, ToolOutputsRefusedError, internal_error
+from runcontract.server.errors import (
+    ApiError,
+    ToolOutputsRefusedError,
+    UnknownIdError,
+    internal_error,
+)
+from runcontract.server.executor import function_names
 from runcontract.server.objects import render_usage
-from runcontract.server.store import JSONDict, Run, Usage
+from runcontract.server.store import Assistant, JSONDict, Plan, Run, Usage
 
 TIMESTAMP_KEYS = (
     "created_at",
@@ -59,6 +86,7 @@ class RenderContext:
     now: float
     step_seconds: float
     profile: Profile
+    answers_create: bool = False  # this is the answer to the request that created the run
 
     def _steps(self, since: float) -> int:
         unit = self.step_seconds if self.step_seconds > 0 else 1.0
@@ -74,11 +102,20 @@ class RenderContext:
         return None if since is None else self._steps(since)
 
 
+@dataclass(frozen=True, slots=True)
+class RunDefaults:
+    """What a run takes from its assistant for each of these the request leaves out."""
+
+    model: str
+    instructions: str | None
+    tools: list[JSONDict]
+
+
 class Fault:
     """The identity at every hook; a fault overrides the one hook it needs."""
 
     name: ClassVar[str]
-    rule: ClassVar[str]
+    rule: ClassVar[str | None]  # None: no rule of contracts/ names the break yet
     description: ClassVar[str]
 
     def render_run(self, body: JSONDict, ctx: RenderContext) -> JSONDict:
@@ -99,6 +136,52 @@ class Fault:
 
     def incoming_id(self, object_id: str) -> str:
         return object_id
+
+    def serves(self, operation: str) -> bool:
+        return True
+
+    def created_status(self, status: int) -> int:
+        return status
+
+    def invalid_parameter(self, error: ApiError) -> ApiError | None:
+        """The error to answer, or None to ignore the parameter (as if it were not sent)."""
+        return error
+
+    def error_body(self, body: JSONDict, error: ApiError) -> JSONDict:
+        return body
+
+    def list_page(self, page: JSONDict) -> JSONDict:
+        return page
+
+    def unknown_assistant(self, assistant_id: str, created_at: int) -> Assistant | None:
+        """The assistant to run with, or None to answer 404."""
+        return None
+
+    def second_active_run(self, error: ApiError) -> ApiError | None:
+        """The error to answer, or None to create the run anyway."""
+        return error
+
+    def refuse_cancel(self, run: Run) -> ApiError | None:
+        return None
+
+    def overrides_cancel(self, run: Run) -> bool:
+        return False
+
+    def steps_of_unknown_run(self, error: UnknownIdError) -> ApiError | None:
+        """The error to answer, or None to answer an empty list."""
+        return error
+
+    def run_defaults(self, defaults: RunDefaults, assistant: Assistant) -> RunDefaults:
+        return defaults
+
+    def plan_run(
+        self,
+        plan: Plan,
+        tools: Sequence[Mapping[str, Any]],
+        tool_choice: Any,
+        chance: random.Random,
+    ) -> Plan:
+        return plan
 
 
 CATALOGUE: dict[str, type[Fault]] = {}
@@ -131,6 +214,8 @@ class CompletedBeforeStarted(Fault):
 
 @fault
 class TimestampsInMilliseconds(Fault):
+    """Seen on a third-party server (issue 9): T001 and T003 follow from it on every run."""
+
     name = "timestamps-in-milliseconds"
     rule = "T006"
     description = "every *_at timestamp is sent in milliseconds instead of seconds"
@@ -449,10 +534,226 @@ class MissingRequiredField(Fault):
         return body
 
 
+# -- seen on third-party servers (issue 9) -------------------------------------------------------
+# Each reproduces one behaviour the gate met on an open-source Assistants server. Where no rule of
+# contracts/ names the break yet, `rule` is None and the docstring says what the gate should flag.
+# Operations are named by the spec's operationId (its own spelling: submitToolOuputsToRun).
+@fault
+class CreateAnswers201(Fault):
+    """openai-responses answers 201 to every create; the document lists only 200 for them."""
+
+    name = "create-answers-201"
+    rule = "H004"
+    description = "every create (assistant, thread, message, run, thread and run) answers 201"
+
+    def created_status(self, status: int) -> int:
+        return 201
+
+
+@fault
+class NoThreadAndRun(Fault):
+    """FakeAI has no POST /threads/runs. What the gate should flag: a documented operation
+    missing (404 for its own path)."""
+
+    name = "no-thread-and-run"
+    rule = None
+    description = "POST /threads/runs (create thread and run) is missing: 404 Invalid URL"
+
+    def serves(self, operation: str) -> bool:
+        return operation != "createThreadAndRun"
+
+
+@fault
+class NoSubmitToolOutputs(Fault):
+    """What the gate should flag: a documented operation missing (submit_tool_outputs, 404),
+    so a run that requires action can never go on."""
+
+    name = "no-submit-tool-outputs"
+    rule = None
+    description = "POST .../submit_tool_outputs is missing: 404 Invalid URL"
+
+    def serves(self, operation: str) -> bool:
+        return operation != "submitToolOuputsToRun"
+
+
+@fault
+class LenientParameters(Fault):
+    """The document bounds limit to 1-100 and order to asc|desc; the real API answers 400."""
+
+    name = "lenient-parameters"
+    rule = "H012"
+    description = (
+        "invalid list parameters (order=AAA, limit=0, limit=1000, an unknown after/before) "
+        "are ignored, not answered 400"
+    )
+
+    def invalid_parameter(self, error: ApiError) -> ApiError | None:
+        return None
+
+
+@fault
+class CancelOverridden(Fault):
+    """FakeAI's executor overrides a cancel: cancelling -> in_progress -> completed, with
+    cancelled_at set from the cancel on (so T005 and C006 follow the L001, and T002 when the
+    run was cancelled while queued: it starts after its cancelled_at)."""
+
+    name = "cancel-overridden"
+    rule = "L001"
+    description = (
+        "a cancelled run goes cancelling -> in_progress -> completed, cancelled_at set from "
+        "the cancel on"
+    )
+
+    def render_run(self, body: JSONDict, ctx: RenderContext) -> JSONDict:
+        asked = ctx.run.cancel_requested_at
+        if asked is not None and body.get("cancelled_at") is None:
+            body["cancelled_at"] = asked
+        return body
+
+    def overrides_cancel(self, run: Run) -> bool:
+        return True
+
+
+@fault
+class CancelServerError(Fault):
+    """What the gate should flag: a 5xx to the cancel of a live run (the real API answers 200
+    with the run cancelling)."""
+
+    name = "cancel-server-error"
+    rule = None
+    description = "the cancel of a live run answers 500 server_error (and the run goes on)"
+
+    def refuse_cancel(self, run: Run) -> ApiError | None:
+        return internal_error()
+
+
+@fault
+class ToolsNotInherited(Fault):
+    """What the gate should flag (request-based): a run whose tools, model or instructions are
+    not its assistant's although the request did not override them."""
+
+    name = "tools-not-inherited"
+    rule = None
+    description = (
+        "a run not given tools/instructions/model gets no tools, null instructions and "
+        "another model, not its assistant's"
+    )
+
+    def run_defaults(self, defaults: RunDefaults, assistant: Assistant) -> RunDefaults:
+        model = "gpt-3.5-turbo" if assistant.model != "gpt-3.5-turbo" else "gpt-4o"
+        return RunDefaults(model=model, instructions=None, tools=[])
+
+
+@fault
+class AnyAssistantAccepted(Fault):
+    """What the gate should flag (request-based): a run created for an assistant id the
+    server never gave out (the real API answers 404 "No assistant found with id ...")."""
+
+    name = "any-assistant-accepted"
+    rule = None
+    description = "a run for an assistant id that does not exist is created, not answered 404"
+
+    def unknown_assistant(self, assistant_id: str, created_at: int) -> Assistant | None:
+        return Assistant(id=assistant_id, created_at=created_at, model="gpt-4o")
+
+
+@fault
+class SecondActiveRunAccepted(Fault):
+    """What the gate should flag (request-based): a second active run on one thread (the real
+    API answers 400 "Thread ... already has an active run ...")."""
+
+    name = "second-active-run-accepted"
+    rule = None
+    description = "a run on a thread that already has an active run is created, not 400"
+
+    def second_active_run(self, error: ApiError) -> ApiError | None:
+        return None
+
+
+@fault
+class DetailErrors(Fault):
+    """FastAPI's default error shape, as FakeAI and others answer."""
+
+    name = "detail-errors"
+    rule = "H003"
+    description = 'error answers are {"detail": "..."} instead of {"error": {...}}'
+
+    def error_body(self, body: JSONDict, error: ApiError) -> JSONDict:
+        return {"detail": error.message}
+
+
+@fault
+class MetadataDropped(Fault):
+    """What the gate should flag (request-based): metadata {} given on create (the create
+    answer echoes it) reads back as null with no modify between."""
+
+    name = "metadata-dropped"
+    rule = None
+    description = "a run's empty metadata reads as null after the answer that created it"
+
+    def render_run(self, body: JSONDict, ctx: RenderContext) -> JSONDict:
+        if body.get("metadata") == {} and not ctx.answers_create:
+            body["metadata"] = None
+        return body
+
+
+@fault
+class StepsOfUnknownRun(Fault):
+    """What the gate should flag (request-based): the steps of a run that does not exist
+    listed with 200 (the real API answers 404)."""
+
+    name = "steps-of-unknown-run"
+    rule = None
+    description = "listing the steps of an unknown run answers 200 with an empty list, not 404"
+
+    def steps_of_unknown_run(self, error: UnknownIdError) -> ApiError | None:
+        return None
+
+
+@fault
+class ListWithoutObject(Fault):
+    """openai-responses leaves out the list envelope's "object": "list"."""
+
+    name = "list-without-object"
+    rule = "H006"
+    description = 'list answers lack "object": "list"'
+
+    def list_page(self, page: JSONDict) -> JSONDict:
+        page.pop("object", None)
+        return page
+
+
+@fault
+class RandomToolCalls(Fault):
+    """FakeAI's model calls a tool at random. No rule is broken (a model may call a tool it
+    has); the gate must answer the call and finish the scenario with a verdict."""
+
+    name = "random-tool-calls"
+    rule = None
+    description = (
+        "about a third of runs that call no function call one of theirs, drawn at random "
+        "(seeded), and require action"
+    )
+
+    def plan_run(
+        self,
+        plan: Plan,
+        tools: Sequence[Mapping[str, Any]],
+        tool_choice: Any,
+        chance: random.Random,
+    ) -> Plan:
+        names = function_names(tools)
+        if plan.calls or not names or tool_choice == "none":
+            return plan
+        if chance.random() >= 1 / 3:
+            return plan
+        return replace(plan, calls=[chance.choice(names)])
+
+
 @dataclass(frozen=True, slots=True)
 class FaultInfo:
     name: str
-    rule: str
+    rule: str | None
     description: str
 
 
@@ -463,12 +764,14 @@ def list_faults() -> list[FaultInfo]:
 class FaultSet:
     """The faults switched on, applied in the order given; with none, every hook is the identity."""
 
-    def __init__(self, names: Iterable[str] = ()) -> None:
+    def __init__(self, names: Iterable[str] = (), *, seed: int = 0) -> None:
         names = list(dict.fromkeys(names))
         unknown = [name for name in names if name not in CATALOGUE]
         if unknown:
             raise UnknownFaultError(unknown)
         self.faults: tuple[Fault, ...] = tuple(CATALOGUE[name]() for name in names)
+        # Faults that draw at random draw from this, so a server's seed repeats its faults too.
+        self.chance = random.Random(seed)  # noqa: S311 - repeatable, not secret
 
     @property
     def names(self) -> list[str]:
@@ -505,3 +808,69 @@ class FaultSet:
         for item in self.faults:
             object_id = item.incoming_id(object_id)
         return object_id
+
+    def serves(self, operation: str) -> bool:
+        return all(item.serves(operation) for item in self.faults)
+
+    def created_status(self, status: int) -> int:
+        for item in self.faults:
+            status = item.created_status(status)
+        return status
+
+    def invalid_parameter(self, error: ApiError) -> ApiError | None:
+        answer: ApiError | None = error
+        for item in self.faults:
+            if answer is not None:
+                answer = item.invalid_parameter(answer)
+        return answer
+
+    def error_body(self, body: JSONDict, error: ApiError) -> JSONDict:
+        for item in self.faults:
+            body = item.error_body(body, error)
+        return body
+
+    def list_page(self, page: JSONDict) -> JSONDict:
+        for item in self.faults:
+            page = item.list_page(page)
+        return page
+
+    def unknown_assistant(self, assistant_id: str, created_at: int) -> Assistant | None:
+        for item in self.faults:
+            stand_in = item.unknown_assistant(assistant_id, created_at)
+            if stand_in is not None:
+                return stand_in
+        return None
+
+    def second_active_run(self, error: ApiError) -> ApiError | None:
+        answer: ApiError | None = error
+        for item in self.faults:
+            if answer is not None:
+                answer = item.second_active_run(answer)
+        return answer
+
+    def refuse_cancel(self, run: Run) -> ApiError | None:
+        for item in self.faults:
+            error = item.refuse_cancel(run)
+            if error is not None:
+                return error
+        return None
+
+    def overrides_cancel(self, run: Run) -> bool:
+        return any(item.overrides_cancel(run) for item in self.faults)
+
+    def steps_of_unknown_run(self, error: UnknownIdError) -> ApiError | None:
+        answer: ApiError | None = error
+        for item in self.faults:
+            if isinstance(answer, UnknownIdError):
+                answer = item.steps_of_unknown_run(answer)
+        return answer
+
+    def run_defaults(self, defaults: RunDefaults, assistant: Assistant) -> RunDefaults:
+        for item in self.faults:
+            defaults = item.run_defaults(defaults, assistant)
+        return defaults
+
+    def plan_run(self, plan: Plan, tools: Sequence[Mapping[str, Any]], tool_choice: Any) -> Plan:
+        for item in self.faults:
+            plan = item.plan_run(plan, tools, tool_choice, self.chance)
+        return plan

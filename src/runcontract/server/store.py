@@ -135,7 +135,7 @@ class Run:
     created_at: int
     expires_at: int | None
     model: str
-    instructions: str
+    instructions: str | None
     tools: list[JSONDict]
     tool_resources: JSONDict
     file_ids: list[str]
@@ -156,6 +156,7 @@ class Run:
     cancelled_at: int | None = None
     failed_at: int | None = None
     completed_at: int | None = None
+    cancel_requested_at: int | None = None  # when a client asked to cancel; not on the wire
     required_action: list[ToolCall] | None = None
     last_error: JSONDict | None = None
     incomplete_details: JSONDict | None = None

@@ -202,6 +202,26 @@ def fields(
     return check
 
 
+def open_fields(spec: Mapping[str, Checker], *, required: tuple[str, ...] = ()) -> Checker:
+    """An object whose known keys are checked and whose other keys are kept as sent."""
+
+    def check(value: Any, param: str) -> dict[str, Any]:
+        checked = dict(any_object(value, param))
+        for key in required:
+            if key not in checked:
+                raise bad_request(
+                    f"Missing required parameter: '{param}.{key}'.",
+                    param=f"{param}.{key}",
+                    code="missing_required_parameter",
+                )
+        for key, item in spec.items():
+            if key in checked:
+                checked[key] = item(checked[key], f"{param}.{key}")
+        return checked
+
+    return check
+
+
 # -- the API's composite types -------------------------------------------------------------------
 def metadata(value: Any, param: str) -> dict[str, str] | None:
     if value is None:
@@ -258,8 +278,8 @@ _FUNCTION = fields(
 )
 
 
-# What a run echoes of its file_search tool must be what the Run object can hold.
-_FILE_SEARCH = fields(
+# a run echoes its file_search tool, whose schema bounds these (the document allows other keys)
+_FILE_SEARCH = open_fields(
     {
         "max_num_results": integer(minimum=1, maximum=50),
         "ranking_options": fields(
@@ -292,11 +312,14 @@ def tool(profile: Profile) -> Checker:
         spec: dict[str, Checker] = {"type": string}
         required: tuple[str, ...] = ()
         if kind == "file_search":
-            spec["file_search"] = _FILE_SEARCH
+            spec["file_search"] = nullable(_FILE_SEARCH)
         if kind == "function":
             spec["function"] = _FUNCTION
             required = ("function",)
         checked: dict[str, Any] = fields(spec, required=required)(value, param)
+        if "file_search" in checked and checked["file_search"] is None:
+            # null is the settings left out, and a run's tool has an object there or nothing
+            del checked["file_search"]
         if kind == "function" and profile is Profile.V2:
             # The real API echoes function tools with "strict": false when it was not given.
             function = dict(checked["function"])
@@ -356,23 +379,27 @@ def tool_choice(profile: Profile) -> Checker:
     return check
 
 
+# What a run echoes must match its schema, so these are checked as far as the document states:
+# other keys and any name string are documented, and refusing them would be refusing documented
+# requests (the gate's H013).
+_JSON_SCHEMA_FORMAT = open_fields(
+    {
+        "name": string,
+        "description": string,
+        "schema": any_object,
+        "strict": nullable(boolean),
+    },
+    required=("name",),
+)
+
+
 def response_format(profile: Profile) -> Checker:
     modes = ("auto",) if profile is Profile.V2 else ("none", "auto")
     kinds = (
         ("text", "json_object", "json_schema") if profile is Profile.V2 else ("text", "json_object")
     )
-    # The schema a run echoes back must be one the Run object can hold (name required).
-    json_schema = fields(
-        {
-            "name": string,
-            "description": string,
-            "schema": any_object,
-            "strict": nullable(boolean),
-        },
-        required=("name",),
-    )
     formats = fields(
-        {"type": enum(*kinds), "json_schema": json_schema},
+        {"type": enum(*kinds), "json_schema": _JSON_SCHEMA_FORMAT},
         required=("type",) if profile is Profile.V2 else (),
     )
 
