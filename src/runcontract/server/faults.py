@@ -552,11 +552,11 @@ class CreateAnswers201(Fault):
 
 @fault
 class NoThreadAndRun(Fault):
-    """FakeAI has no POST /threads/runs. What the gate should flag: a documented operation
-    missing (404 for its own path)."""
+    """FakeAI has no POST /threads/runs: a documented operation missing (404 for its own
+    path). The gate goes on with create thread, then run."""
 
     name = "no-thread-and-run"
-    rule = None
+    rule = "H025"
     description = "POST /threads/runs (create thread and run) is missing: 404 Invalid URL"
 
     def serves(self, operation: str) -> bool:
@@ -565,11 +565,11 @@ class NoThreadAndRun(Fault):
 
 @fault
 class NoSubmitToolOutputs(Fault):
-    """What the gate should flag: a documented operation missing (submit_tool_outputs, 404),
-    so a run that requires action can never go on."""
+    """A documented operation missing (submit_tool_outputs, 404), so a run that requires
+    action can never go on."""
 
     name = "no-submit-tool-outputs"
-    rule = None
+    rule = "H025"
     description = "POST .../submit_tool_outputs is missing: 404 Invalid URL"
 
     def serves(self, operation: str) -> bool:
@@ -616,11 +616,11 @@ class CancelOverridden(Fault):
 
 @fault
 class CancelServerError(Fault):
-    """What the gate should flag: a 5xx to the cancel of a live run (the real API answers 200
-    with the run cancelling)."""
+    """A 5xx to the cancel of a live run (the real API answers 200 with the run
+    cancelling)."""
 
     name = "cancel-server-error"
-    rule = None
+    rule = "H026"
     description = "the cancel of a live run answers 500 server_error (and the run goes on)"
 
     def refuse_cancel(self, run: Run) -> ApiError | None:
@@ -629,11 +629,11 @@ class CancelServerError(Fault):
 
 @fault
 class ToolsNotInherited(Fault):
-    """What the gate should flag (request-based): a run whose tools, model or instructions are
+    """Found because the gate made the request: a run whose tools, model or instructions are
     not its assistant's although the request did not override them."""
 
     name = "tools-not-inherited"
-    rule = None
+    rule = "H023"
     description = (
         "a run not given tools/instructions/model gets no tools, null instructions and "
         "another model, not its assistant's"
@@ -646,11 +646,11 @@ class ToolsNotInherited(Fault):
 
 @fault
 class AnyAssistantAccepted(Fault):
-    """What the gate should flag (request-based): a run created for an assistant id the
+    """Found because the gate made the request: a run created for an assistant id the
     server never gave out (the real API answers 404 "No assistant found with id ...")."""
 
     name = "any-assistant-accepted"
-    rule = None
+    rule = "H020"
     description = "a run for an assistant id that does not exist is created, not answered 404"
 
     def unknown_assistant(self, assistant_id: str, created_at: int) -> Assistant | None:
@@ -659,11 +659,11 @@ class AnyAssistantAccepted(Fault):
 
 @fault
 class SecondActiveRunAccepted(Fault):
-    """What the gate should flag (request-based): a second active run on one thread (the real
+    """Found because the gate made the request: a second active run on one thread (the real
     API answers 400 "Thread ... already has an active run ...")."""
 
     name = "second-active-run-accepted"
-    rule = None
+    rule = "H021"
     description = "a run on a thread that already has an active run is created, not 400"
 
     def second_active_run(self, error: ApiError) -> ApiError | None:
@@ -684,11 +684,11 @@ class DetailErrors(Fault):
 
 @fault
 class MetadataDropped(Fault):
-    """What the gate should flag (request-based): metadata {} given on create (the create
+    """Found because the gate made the request: metadata {} given on create (the create
     answer echoes it) reads back as null with no modify between."""
 
     name = "metadata-dropped"
-    rule = None
+    rule = "H022"
     description = "a run's empty metadata reads as null after the answer that created it"
 
     def render_run(self, body: JSONDict, ctx: RenderContext) -> JSONDict:
@@ -699,11 +699,11 @@ class MetadataDropped(Fault):
 
 @fault
 class StepsOfUnknownRun(Fault):
-    """What the gate should flag (request-based): the steps of a run that does not exist
+    """Found because the gate made the request: the steps of a run that does not exist
     listed with 200 (the real API answers 404)."""
 
     name = "steps-of-unknown-run"
-    rule = None
+    rule = "H024"
     description = "listing the steps of an unknown run answers 200 with an empty list, not 404"
 
     def steps_of_unknown_run(self, error: UnknownIdError) -> ApiError | None:
