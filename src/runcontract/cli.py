@@ -144,7 +144,9 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             f"{summary.unreadable} unreadable; report written to {args.output}\n"
         )
     if summary.objects == 0 and not summary.unreadable:
-        stdout.write("runcontract: no run objects found in the given inputs\n")
+        # not after a JSON or JUnit report on stdout: the report must stay one whole document
+        notes = stderr if args.format != "text" and not args.output else stdout
+        notes.write("runcontract: no run objects found in the given inputs\n")
     return exit_code(summary)
 
 

@@ -74,6 +74,7 @@ class GateOutcome:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     budget: int = 0
+    recording: str = ""  # what --record wrote, in one line
 
     def results(self) -> Iterator[ObjectResult]:
         for verdict in self.verdicts:
@@ -208,7 +209,7 @@ def run_gate(
         outcome.counters = client.counters
         outcome.problems = _problems(outcome, client.counters)
         if cassette is not None:
-            cassette.write()
+            outcome.recording = cassette.close()  # written as it came: this ends the file
         outcome.seconds = time.monotonic() - started
     return outcome
 
