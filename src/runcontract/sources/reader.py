@@ -49,18 +49,22 @@ def read_paths(
     stdin: BinaryIO | None = None,
     limits: Limits = DEFAULT_LIMITS,
     fast_lane: FastLane | None = None,
+    on_file: Callable[[str, str], None] | None = None,
 ) -> Iterator[Item]:
     """Observations of run objects in `paths` (files, folders, "-" for stdin), in recorded order.
 
     `sequence` counts from 0 across all paths. Each file's items end with its FileDone. With a
     `fast_lane` (the engine's), a JSON Lines entry it finds clean comes as a Prejudged instead of
-    an Observation.
+    an Observation. `on_file(label, path)` is told of each file before it is opened (path ""
+    for stdin), for progress lines.
     """
     next_sequence = itertools.count().__next__
     if isinstance(paths, str):  # a str is a Sequence[str] too; one path was meant
         paths = [paths]
     for given in paths:
         if given == STDIN_PATH:
+            if on_file is not None:
+                on_file(STDIN_LABEL, "")
             opener = _stdin_opener(stdin)
             yield from _read_one(
                 STDIN_LABEL, "", opener, limits, next_sequence, fast_lane=fast_lane
@@ -69,6 +73,8 @@ def read_paths(
         try:
             for found in expand(given):
                 if isinstance(found, FoundFile):
+                    if on_file is not None:
+                        on_file(found.label, found.path)
                     opener = _file_opener(found.path)
                     yield from _read_one(
                         found.label, found.path, opener, limits, next_sequence, fast_lane=fast_lane
