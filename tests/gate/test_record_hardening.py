@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from runcontract.cli import run as runcontract
-from runcontract.gate.cassette import MAX_BODY_BYTES, Cassette
+from runcontract.gate.cassette import MAX_BODY_BYTES, MAX_WAITING, Cassette
 from runcontract.gate.secrets import Secret
 from runcontract.gate.traffic import Exchange
 from runcontract.server import create_app
@@ -168,3 +168,14 @@ def test_a_recording_without_its_closing_lines_still_reads(tmp_path: Path) -> No
     cassette.close()
     assert [r["run_id"] for r in json.loads(out.getvalue())["results"]] == ["run_1", "run_2"]
     assert code in (0, 1)
+
+
+def test_an_answer_that_never_comes_holds_back_only_a_bounded_few(tmp_path: Path) -> None:
+    path = tmp_path / "traffic.yaml"
+    cassette = Cassette(path, Secret(FAKE_KEY).mask)
+    for number in range(2, 2 + MAX_WAITING + 1):  # interaction 1 was judged, never recorded
+        cassette.add(_exchange(number, f"run_{number}"))
+    assert cassette.written == MAX_WAITING + 1  # written without waiting for the close
+    cassette.close()
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert len(document["interactions"]) == MAX_WAITING + 1

@@ -31,6 +31,7 @@ Mask = Callable[[str], str]
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 MAX_TOTAL_BYTES: Final = 64 * 1024 * 1024
+MAX_WAITING: Final = 64  # answers held for one judged before them (workers finish out of turn)
 
 # libyaml's emitter when PyYAML was built with it: the pure-Python one takes seconds a megabyte.
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -132,6 +133,8 @@ class Cassette:
             self.cut += cut
             number = exchange.interaction or self._next
             self._waiting[number] = text
+            if len(self._waiting) > MAX_WAITING:  # one answer never came: the rest go on
+                self._next = min(self._waiting)
             while self._next in self._waiting:
                 self._write(self._waiting.pop(self._next))
                 self._next += 1
