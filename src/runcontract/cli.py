@@ -21,7 +21,7 @@ from runcontract.model import Profile
 from runcontract.options import add_rule_options
 from runcontract.redact import redact
 from runcontract.reporters import REPORTERS
-from runcontract.runner import exit_code, validate_paths
+from runcontract.runner import Progress, exit_code, validate_paths
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_COULD_NOT_CHECK = 0, 1, 2, 3
 
@@ -81,6 +81,13 @@ def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="report errors only, not warnings or passes"
     )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress lines on stderr: each file, and every 10,000 items of one "
+        "(default: on when stderr is a terminal)",
+    )
     parser.set_defaults(handler=_validate)
 
 
@@ -135,17 +142,28 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
     except SelectionError as exc:
         raise UsageError(f"runcontract validate: {exc}") from exc
+    wanted = args.progress if args.progress is not None else _is_terminal(stderr)
+    progress = Progress(stderr) if wanted else None
     with _report_stream(args.output, stdout) as stream:
         reporter = REPORTERS[args.format](stream, quiet=args.quiet)
-        summary = validate_paths(paths, engine, reporter, stdin=args.stdin)
+        summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
     if args.output:
         stdout.write(
             f"runcontract: {summary.objects} run objects, {summary.failed} failed, "
             f"{summary.unreadable} unreadable; report written to {args.output}\n"
         )
     if summary.objects == 0 and not summary.unreadable:
-        stdout.write("runcontract: no run objects found in the given inputs\n")
+        # not after a JSON or JUnit report on stdout: the report must stay one whole document
+        notes = stderr if args.format != "text" and not args.output else stdout
+        notes.write("runcontract: no run objects found in the given inputs\n")
     return exit_code(summary)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or stream-like object
+        return False
 
 
 @contextlib.contextmanager

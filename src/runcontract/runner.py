@@ -5,8 +5,10 @@ The runner counts; the reporter renders; the caller turns the summary into an ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import BinaryIO
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from runcontract.engine import Engine
 from runcontract.model import (
@@ -18,6 +20,7 @@ from runcontract.model import (
     Summary,
     Violation,
 )
+from runcontract.redact import redact
 from runcontract.reporters import Reporter
 from runcontract.sources import FileDone, read_paths
 
@@ -85,15 +88,63 @@ def judge_stream(
     return summary
 
 
+class Progress:
+    """Lines on a stream (stderr) while inputs are read, for inputs that take minutes.
+
+    A line when a file starts (with its size: a large document is parsed whole before its first
+    run is judged), one every `every` items of a file, and one when it ends. Counted, not timed,
+    so the same input always gives the same lines.
+    """
+
+    def __init__(self, stream: TextIO, *, every: int = 10_000) -> None:
+        self.stream = stream
+        self.every = every
+
+    def file_started(self, label: str, path: str) -> None:
+        size = ""
+        if path:
+            with contextlib.suppress(OSError):  # reading it says what is wrong
+                size = f" ({Path(path).stat().st_size / 1_048_576:.1f} MiB)"
+        self._say(f"reading {label}{size}")
+
+    def watch(
+        self, items: Iterable[Observation | Prejudged | ReadError | FileDone]
+    ) -> Iterator[Observation | Prejudged | ReadError | FileDone]:
+        count, every = 0, self.every
+        for item in items:
+            if isinstance(item, FileDone):
+                count = 0
+                self._say(
+                    f"{item.file}: done, {item.observations} run objects, {item.errors} unreadable"
+                )
+            else:
+                count += 1
+                if count % every == 0:
+                    self._say(f"{item.source.file}: {count} items read")
+            yield item
+
+    def _say(self, line: str) -> None:
+        self.stream.write(redact(f"runcontract: {line}") + "\n")
+        self.stream.flush()
+
+
 def validate_paths(
     paths: Sequence[str],
     engine: Engine,
     reporter: Reporter,
     *,
     stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
     lane = engine.fast_lane
-    items = read_paths(paths, stdin=stdin, fast_lane=lane.judge if lane is not None else None)
+    items: Iterable[Observation | Prejudged | ReadError | FileDone] = read_paths(
+        paths,
+        stdin=stdin,
+        fast_lane=lane.judge if lane is not None else None,
+        on_file=progress.file_started if progress is not None else None,
+    )
+    if progress is not None:
+        items = progress.watch(items)
     return judge_stream(items, engine, reporter)
 
 

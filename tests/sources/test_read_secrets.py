@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import io
 import json
 from pathlib import Path
+
+import yaml
+
+from runcontract.cli import run
 
 from .helpers import make_run, read_all
 
@@ -77,3 +84,47 @@ def test_secrets_in_error_messages_are_masked(tmp_path: Path) -> None:
     for error in reading.errors:
         assert PROJECT_KEY not in error.message
         assert BEARER not in error.message
+
+
+def test_a_key_in_binary_bodies_reaches_nothing_yielded_or_reported(tmp_path: Path) -> None:
+    """Bodies that are not UTF-8 (`!!binary`) are decoded by the reader; what they hold stays in."""
+    binary = b"\xff\xfe\x00 Bearer " + BEARER.encode() + b" \x80 " + PROJECT_KEY.encode()
+    gzipped = gzip.compress(json.dumps({"echo": PROJECT_KEY, "object": "thread.run"}).encode())
+    document = {
+        "interactions": [
+            {
+                "request": {"method": "POST", "uri": "https://api.openai.com/v1/x", "body": binary},
+                "response": {"status": {"code": 200}, "body": {"string": binary}},
+            },
+            {
+                "request": {"method": "GET", "uri": "https://api.openai.com/v1/threads/t/runs/r"},
+                "response": {"status": {"code": 200}, "body": {"string": gzipped}},
+            },
+        ]
+    }
+    path = tmp_path / "binary.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert base64.b64encode(binary).decode()[:20] in path.read_text()  # stored as !!binary
+    reading = read_all([path])
+    everything = repr(reading.items)
+    assert BEARER not in everything
+    assert PROJECT_KEY not in everything
+    for secret in (BEARER, PROJECT_KEY):
+        assert base64.b64encode(secret.encode()).decode()[:16] not in everything
+    for report in ("text", "json", "junit"):
+        out = io.StringIO()
+        run(["validate", "--format", report, str(path)], out, io.StringIO())
+        assert BEARER not in out.getvalue()
+        assert PROJECT_KEY not in out.getvalue()
+
+
+def test_a_session_record_with_a_huge_integer_and_a_key_is_judged_and_masked(
+    tmp_path: Path,
+) -> None:
+    run = {**make_run(), "created_at": 2**64, "metadata": {"note": PROJECT_KEY}}
+    entry = {"RequestUri": "https://api.openai.com/v1/threads/t/runs", "ResponseBody": run}
+    path = tmp_path / "session.json"
+    path.write_text(json.dumps({"Entries": [entry]}))
+    reading = read_all([path])
+    assert [o.run["created_at"] for o in reading.observations] == [2**64]
+    assert PROJECT_KEY not in repr(reading.items)

@@ -266,5 +266,5 @@ def run_gate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             write_report(outcome, kind, cast(TextIO, MaskedStream(handle, secret)))
         out.write(f"report written: {kind} {path}\n")
     if options.record is not None:
-        out.write(f"recording written: {options.record}\n")
+        out.write(f"{outcome.recording}\n")
     return outcome.exit_code

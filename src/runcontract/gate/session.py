@@ -86,6 +86,7 @@ class GateOutcome:
     seconds: float = 0.0
     budget: int = 0
     runs_created: int = 0  # distinct run ids seen in the target's answers
+    recording: str = ""  # what --record wrote, in one line
 
     def results(self) -> Iterator[ObjectResult]:
         for verdict in self.verdicts:
@@ -233,7 +234,7 @@ def run_gate(
         if not any(v.exchange.answered for v in outcome.verdicts) and not outcome.problems:
             outcome.problems.append("the target gave no answer, so nothing was judged")
         if cassette is not None:
-            cassette.write()
+            outcome.recording = cassette.close()  # written as it came: this ends the file
         outcome.seconds = time.monotonic() - started
     return outcome
 

@@ -1,11 +1,16 @@
 """One JSON document: {"results": [...], "errors": [...], "summary": {...}}, written as it goes.
 
 Results are streamed so a file of any size is reported in constant memory; the summary comes
-last because it is only known at the end.
+last because it is only known at the end. Every item is rendered whole before any of it is
+written, so a value the fast encoder cannot take (an integer of 2^64 or more, which a run may
+carry and JSON allows) never leaves half a document behind: it is rendered exactly by the
+standard library instead.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any, TextIO
 
 import orjson
@@ -15,7 +20,42 @@ from runcontract.redact import redact
 
 
 def _dump(value: Any) -> str:
-    return redact(orjson.dumps(value, default=str).decode())
+    try:
+        text = orjson.dumps(value, default=str).decode()
+    except TypeError:  # orjson takes integers up to 64 bits only
+        try:
+            text = json.dumps(_exact(value), ensure_ascii=False, separators=(",", ":"), default=str)
+        except RecursionError:  # deeper than the standard encoder goes: the value as text
+            text = json.dumps(str(value))
+    return redact(text)
+
+
+def _exact(value: Any) -> Any:
+    """The value as the standard encoder takes it: copied containers, infinities as null.
+
+    Iterative, not recursive: a value may nest as deep as the readers allow.
+    """
+    root = _shallow(value)
+    stack = [root] if isinstance(root, dict | list) else []
+    while stack:
+        container = stack.pop()
+        keys = list(container) if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            item = _shallow(container[key])
+            container[key] = item
+            if isinstance(item, dict | list):
+                stack.append(item)
+    return root
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(k): v for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no infinity; orjson writes null as well
+    return value
 
 
 def violation_json(violation: Violation) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from runcontract.sources.context import FileContext, Unreadable, kind_of
 from runcontract.sources.exchanges import Exchange, each_exchange
 
 VCR_KEYS: Final = ("interactions", "http_interactions")
+CUT_KEY: Final = "truncated_from_bytes"  # written by runcontract.gate.cassette
 SESSION_KEY: Final = "Entries"
 
 _TEXT_TYPES: Final = ("json", "text/", "xml", "event-stream", "javascript", "urlencoded")
@@ -55,6 +56,10 @@ def _vcr_body(body: object, side: str) -> RecordedBody:
         return None
     if body.get("file") is True:
         raise Unreadable(f"{side} body was saved to a separate file by R vcr (file: yes), not read")
+    cut_from = body.get(CUT_KEY)
+    if isinstance(cut_from, int) and not isinstance(cut_from, bool):
+        # `runcontract gate --record` bounds what it keeps; half a run is not judged as a run
+        raise Unreadable(f"{side} body of {cut_from} bytes was cut when it was recorded, not read")
     encoded = body.get("base64_string")
     if isinstance(encoded, str):
         return from_base64(encoded)

@@ -1,13 +1,17 @@
 """From the paths a user gave to the files to read.
 
-A named file is read whatever its name (its content decides the format). A folder is read
-recursively in name order, skipping hidden entries and any file whose name does not end in one
-of READABLE_SUFFIXES, optionally followed by `.gz`.
+A named file is read whatever its name (its content decides the format), and whatever it is: a
+FIFO or /dev/stdin named on the command line is read as the stream the user meant to give. A
+folder is read recursively in name order, skipping hidden entries and any file whose name does
+not end in one of READABLE_SUFFIXES, optionally followed by `.gz`. In a folder, what is not a
+regular file (a FIFO, a socket, a device) is named and skipped: nobody put it there to be read,
+and opening a FIFO waits for a writer that may never come.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +66,11 @@ def _walk(top: str) -> Iterator[FoundFile | PathProblem]:
         elif entry.is_dir():
             stack.append(_listing(entry.path, seen))
         elif is_readable_name(entry.name):
-            yield FoundFile(entry.path, entry.path)
+            special = entry.special_kind()
+            if special:
+                yield PathProblem(entry.path, f"is {special}, not a regular file; skipped")
+            else:
+                yield FoundFile(entry.path, entry.path)
 
 
 def _listing(folder: str, seen: set[tuple[int, int]]) -> Iterator[_Entry | PathProblem]:
@@ -90,3 +98,22 @@ class _Entry:
             return Path(self.path).is_dir()
         except OSError:
             return False
+
+    def special_kind(self) -> str:
+        """What the entry is when not a regular file (links followed), or "" for a file."""
+        try:
+            mode = Path(self.path).stat().st_mode
+        except OSError:
+            return ""  # opening it says what is wrong (a broken link: no such file)
+        for test, kind in _SPECIAL_KINDS:
+            if test(mode):
+                return kind
+        return ""
+
+
+_SPECIAL_KINDS: Final = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)

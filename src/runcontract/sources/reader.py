@@ -8,6 +8,7 @@ count files, including those that could not be read at all.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -48,18 +49,22 @@ def read_paths(
     stdin: BinaryIO | None = None,
     limits: Limits = DEFAULT_LIMITS,
     fast_lane: FastLane | None = None,
+    on_file: Callable[[str, str], None] | None = None,
 ) -> Iterator[Item]:
     """Observations of run objects in `paths` (files, folders, "-" for stdin), in recorded order.
 
     `sequence` counts from 0 across all paths. Each file's items end with its FileDone. With a
     `fast_lane` (the engine's), a JSON Lines entry it finds clean comes as a Prejudged instead of
-    an Observation.
+    an Observation. `on_file(label, path)` is told of each file before it is opened (path ""
+    for stdin), for progress lines.
     """
     next_sequence = itertools.count().__next__
     if isinstance(paths, str):  # a str is a Sequence[str] too; one path was meant
         paths = [paths]
     for given in paths:
         if given == STDIN_PATH:
+            if on_file is not None:
+                on_file(STDIN_LABEL, "")
             opener = _stdin_opener(stdin)
             yield from _read_one(
                 STDIN_LABEL, "", opener, limits, next_sequence, fast_lane=fast_lane
@@ -68,6 +73,8 @@ def read_paths(
         try:
             for found in expand(given):
                 if isinstance(found, FoundFile):
+                    if on_file is not None:
+                        on_file(found.label, found.path)
                     opener = _file_opener(found.path)
                     yield from _read_one(
                         found.label, found.path, opener, limits, next_sequence, fast_lane=fast_lane
@@ -118,8 +125,45 @@ def _read_stream(
     if fmt is Format.SSE:
         yield from observations(Exchange.standalone_stream(data), ctx)
         return
-    value, from_yaml = _parse(data, fmt, ctx)
-    yield from observations_in_document(value, ctx, from_yaml=from_yaml)
+    with _collector_paused():
+        value, from_yaml = _parse(data, fmt, ctx)
+    del data
+    with _frozen():
+        yield from observations_in_document(value, ctx, from_yaml=from_yaml)
+
+
+# A parsed document is a tree: Python's cycle collector finds nothing in it, yet each of its full
+# collections walks every object of it. While a document of 40,000 interactions was parsed, and
+# then while its runs were judged (each run's objects start collections), that walking was most
+# of the time, and the more interactions, the more time each one took.
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def _frozen() -> Iterator[None]:
+    """What exists now (the parsed document above all) left out of collections until the end.
+
+    The collector still runs for everything made meanwhile; a document that is dropped is freed
+    as ever. Left alone when the program froze objects of its own, which unfreezing would undo.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _parse(data: bytes, fmt: Format, ctx: FileContext) -> tuple[object, bool]:

@@ -3,6 +3,10 @@
 JSON and JSONL both start with `{` or `[`: a file whose first line is a complete JSON value with
 more content after it is JSONL, whatever it is called. YAML is everything that is not JSON,
 unless the name insists on JSON (then the JSON reader reports what is wrong).
+
+JSON Lines are judged line by line, so a NUL or a byte that is not UTF-8 in one line is that
+line's error, not the file's: a file is called binary only when it is not JSON Lines, or when
+its name says JSON Lines and not one line of its start is JSON (an image named .jsonl).
 """
 
 from __future__ import annotations
@@ -40,21 +44,24 @@ def sniff(head: bytes, name: str) -> Format:
     """The format of input starting with `head`; `name` is the lower-case name without .gz."""
     if head.startswith(_UTF16_BOMS):
         raise Unreadable("UTF-16 text is not supported; save the file as UTF-8")
-    if b"\x00" in head:
-        raise Unreadable("not a text file (binary data)")
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError as exc:
-        raise Unreadable(f"not UTF-8 text (byte {exc.start} of the file)") from None
     body = head.removeprefix(UTF8_BOM)
     start = _LEADING_SPACE.match(body)
     text = body[start.end() if start else 0 :]
+    if name.endswith(_JSONL_NAMES) and _some_line_is_json(text, whole=len(head) < SNIFF_BYTES):
+        return Format.JSONL
+    if text[:1] in (b"{", b"[") and _first_line_is_json_and_more_follows(text):
+        return Format.JSONL
+    _check_text(head)
+    return _text_format(head, text, name)
+
+
+def _text_format(head: bytes, text: bytes, name: str) -> Format:
     if not text:
         if len(head) < SNIFF_BYTES:
             raise Unreadable("empty file")
         return _by_name(name)
     if text[:1] in (b"{", b"["):
-        if name.endswith(_JSONL_NAMES) or _first_line_is_json_and_more_follows(text):
+        if name.endswith(_JSONL_NAMES):
             return Format.JSONL
         if name.endswith(_JSON_NAMES):
             return Format.JSON
@@ -62,6 +69,29 @@ def sniff(head: bytes, name: str) -> Format:
     if looks_like_sse(text[:64].decode("utf-8", "replace")):
         return Format.SSE
     return _by_name(name)
+
+
+def _check_text(head: bytes) -> None:
+    if b"\x00" in head:
+        raise Unreadable("not a text file (binary data)")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"not UTF-8 text (byte {exc.start} of the file)") from None
+
+
+def _some_line_is_json(text: bytes, *, whole: bool) -> bool:
+    lines = text.split(b"\n")
+    if not whole:
+        lines.pop()  # cut by the sniff's limit: not a line yet
+    for line in lines:
+        if line.lstrip()[:1] in (b"{", b"["):
+            try:
+                loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            return True
+    return False
 
 
 def _by_name(name: str) -> Format:
