@@ -52,7 +52,19 @@ def generated(interaction: dict[str, Any]) -> bool:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     path = tmp_path_factory.mktemp("ids") / "gate.yaml"
     phases = "lifecycle,examples,coverage,fuzzing,stateful"
-    result = gate("--phases", phases, "--max-examples", "5", "--seed", "7", "--record", str(path))
+    # The budget caps what is sent; the in-process server costs nothing, so let every case go.
+    result = gate(
+        "--phases",
+        phases,
+        "--max-examples",
+        "5",
+        "--seed",
+        "7",
+        "--budget",
+        "2000",
+        "--record",
+        str(path),
+    )
     assert result.code == 0, result.out + result.err
     return interactions(path)
 

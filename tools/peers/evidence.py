@@ -61,8 +61,76 @@ _REAL_400 = Evidence(
     "The real API turns a request it does not accept away with a 400 (REAL-REC cassette).",
 )
 
+_ASSISTANT_USED = (
+    "The model that the [assistant](/docs/api-reference/assistants) used for this run."
+)
+
 EVIDENCE: dict[str, tuple[Evidence, ...]] = {
+    "C005": (
+        Evidence(
+            V2,
+            "description: The Unix timestamp (in seconds) for when the run was cancelled.",
+            "A run whose status is cancelled was cancelled at some moment, and this field says "
+            "when; null says it never was.",
+        ),
+    ),
     "C006": (_CANCELLED_AT, _REAL_CANCELLING),
+    "H010": (
+        Evidence(
+            V2,
+            '-H "OpenAI-Beta: assistants=v2"',
+            "Every documented request carries the header that picks the Assistants version, "
+            "which decides the shape of the objects in the answer; a 2xx to a request without "
+            "it serves a version the client never chose.",
+        ),
+    ),
+    "H020": (
+        Evidence(
+            V2,
+            "description: The ID of the [assistant](/docs/api-reference/assistants) to use to "
+            "execute this run.",
+            "A run is executed by its assistant; an id the API never gave out names none, so "
+            "the request is the client's error (404 for an unknown id, as for every other id).",
+        ),
+    ),
+    "H022": (
+        Evidence(
+            V2,
+            "Set of 16 key-value pairs that can be attached to an object.",
+            "Metadata is what the client attached; only a modify changes it, so the next read "
+            "of a run gives back what its create answer had.",
+        ),
+    ),
+    "H023": (
+        Evidence(
+            V2,
+            f"description: {_ASSISTANT_USED}",
+            "A run not given a model, instructions or tools uses its assistant's.",
+        ),
+    ),
+    "H025": (
+        Evidence(
+            V2,
+            "summary: Create a thread and run it in one request.",
+            "The operation is documented; a 404 to it, on ids the same API gave out, says it "
+            "is missing.",
+        ),
+        Evidence(
+            V2,
+            'When a run has the `status: "requires_action"` and `required_action.type` is '
+            "`submit_tool_outputs`, this endpoint can be used to submit the outputs from the "
+            "tool calls",
+            "Without it a run that requires action can never go on.",
+        ),
+    ),
+    "H026": (
+        Evidence(
+            V2,
+            "summary: Cancels a run that is `in_progress`.",
+            "A cancel of a live run is answered with the run (cancelling); a 5xx leaves the "
+            "client not knowing whether its run will stop.",
+        ),
+    ),
     "C010": (
         Evidence(
             CANCELLING,

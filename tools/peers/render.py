@@ -89,9 +89,19 @@ def _example(finding: Finding) -> str:
 Catalogue = Mapping[str, Sequence[Evidence]]
 
 
+def _catalogue_evidence(rule: str) -> str:
+    from runcontract.catalogue import load_catalogue  # noqa: PLC0415 - only for such rules
+
+    found = load_catalogue().rules.get(rule)
+    return found.evidence if found is not None else ""
+
+
 def _evidence(rule: str, locate_quote: Locator, evidence: Catalogue) -> list[str]:
     entries = evidence.get(rule, ())
     if not entries:
+        own = _catalogue_evidence(rule)
+        if own:
+            return [f"- evidence (the rule's own, in `contracts/`; no quote on file here): {own}"]
         return ["- evidence: *none on file for this rule; read it against the spec first*"]
     lines = []
     for entry in entries:

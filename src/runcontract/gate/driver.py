@@ -21,6 +21,7 @@ budget) stops and says why: coverage the verdict does not have, never a verdict 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -100,6 +101,9 @@ class Fixtures:
     steps: list[str] = field(default_factory=list)
 
 
+MIN_RUN_DEADLINE = 20.0  # seconds: no run is given up on sooner, however short the --timeout
+
+
 @dataclass(frozen=True, slots=True)
 class Pace:
     """How the driver waits. Against the in-process server time is a manual clock: no sleep."""
@@ -125,7 +129,8 @@ class Driver:
         self.profile = profile
         self.model = model
         self.pace = pace
-        self.gate_deadline = gate_deadline
+        self.gate_deadline = gate_deadline  # the lifecycle's share of the gate's --timeout
+        self.run_deadline = pace.run_deadline
         self.fixtures = Fixtures()
         # Seed-era traffic is v1 traffic on the wire: the seed API took the v1 header.
         beta = Profile.V1 if profile is Profile.SEED else profile
@@ -295,7 +300,7 @@ class Driver:
         A run that asks for tool outputs on the way gets them (whatever functions it calls), so
         a target that calls tools at will still lets its runs end.
         """
-        deadline = min(time.monotonic() + self.pace.run_deadline, self.gate_deadline)
+        deadline = min(time.monotonic() + self.run_deadline, self.gate_deadline)
         interval = self.pace.first_poll
         rounds = 0
         while True:
@@ -654,10 +659,22 @@ class Driver:
     ) -> list[ScenarioResult]:
         chosen = self.scenarios()
         results = [ScenarioResult(name) for name, _ in chosen]
+        # The scenarios share what is left before the deadline: a target whose runs never move
+        # (one that keeps them queued) costs each run its share, not the whole --timeout, so
+        # every scenario and the phases after them still get their turn.
+        rounds = math.ceil(len(chosen) / max(1, workers))
+        span = self.gate_deadline - time.monotonic()
+        self.run_deadline = min(self.pace.run_deadline, max(MIN_RUN_DEADLINE, span / rounds))
 
         def one(index: int) -> ScenarioResult:
             result = results[index]
             started = time.monotonic()
+            if started >= self.gate_deadline:
+                result.outcome = "stopped"
+                result.detail = "not run: the lifecycle's share of --timeout was spent"
+                result.could_not_check = True
+                progress(result)
+                return result
             try:
                 chosen[index][1](result)
                 result.outcome = "done"

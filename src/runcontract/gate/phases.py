@@ -460,6 +460,12 @@ def _scenario(event: Any, report: PhaseReport, judge: Judge, replaced: Container
         if code == "H010" and verdict is not None and "authorization" in message.lower():
             # A missing Authorization header is the authentication rule, not the OpenAI-Beta one.
             code = "H009"
+        if status is not None and (
+            (code == "H010" and status >= 400) or (code == "H009" and status in (404, 405))
+        ):
+            # Turned away, not accepted: a 404 or 405 for a missing operation is H025's and
+            # H008's, any other unexpected status H004's; one defect, one finding.
+            continue
         if (
             verdict is not None
             and verdict.http is not None
