@@ -277,7 +277,11 @@ def _drive(
         return
     progress(f"setup: assistant {driver.fixtures.assistant}")
     if "lifecycle" in options.phases:
-        outcome.scenarios = driver.run_all(options.workers, lambda r: progress(_scenario_line(r)))
+        # In-process, time is one manual clock that every poll moves: scenarios on two workers
+        # would move each other's runs on, so one worker keeps each verdict repeatable (and a
+        # scenario there costs milliseconds).
+        workers = 1 if client.target.in_process else options.workers
+        outcome.scenarios = driver.run_all(workers, lambda r: progress(_scenario_line(r)))
     schemathesis_phases = [p for p in PHASES if p in options.phases]
     if not schemathesis_phases:
         return
