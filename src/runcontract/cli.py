@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -90,6 +91,26 @@ def _add_rules(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     parser.set_defaults(handler=_rules)
 
 
+def _add_schema(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    parser = subparsers.add_parser(
+        "schema",
+        help="print the run schema of a profile as one self-contained JSON Schema",
+        description=(
+            "Print the JSON Schema 2020-12 of the run object of PROFILE as one document, every "
+            "type under $defs, so any JSON Schema validator can use it offline. It is the spec "
+            "as written (what --strict judges by); with --compatible, the real API's known "
+            "schema deviations are allowed (what validate judges errors by, by default)."
+        ),
+    )
+    parser.add_argument("profile", choices=[p.value for p in Profile], metavar="PROFILE")
+    parser.add_argument(
+        "--compatible",
+        action="store_true",
+        help="allow the real API's schema deviations (see runcontract rules)",
+    )
+    parser.set_defaults(handler=_schema)
+
+
 def build_parser() -> _Parser:
     parser = _Parser(
         prog="runcontract",
@@ -99,6 +120,7 @@ def build_parser() -> _Parser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_validate(subparsers)
     _add_rules(subparsers)
+    _add_schema(subparsers)
     for register in _optional_commands():
         register(subparsers)
     return parser
@@ -168,6 +190,18 @@ def _rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(f"{rule.code}  {rule.name:<34} {kind:<8}  [{profiles}]  {rule.title}\n")
         if args.evidence:
             stdout.write(f"       evidence: {rule.evidence}\n")
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from runcontract.engine.schemacheck import (  # noqa: PLC0415 - only this command needs it
+        portable_schema,
+        schema_deviations,
+    )
+
+    deviations = schema_deviations(load_catalogue()) if args.compatible else None
+    document = portable_schema(Profile(args.profile), deviations)
+    stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return EXIT_OK
 
 

@@ -37,7 +37,12 @@ class SchemaError:
 
 
 def load_bundle(profile: Profile, root: str = ROOT_TYPE) -> dict[str, Any]:
-    """One schema document for `root` with every other type of the profile embedded in $defs."""
+    """One self-contained schema for `root`: every other type of the profile under $defs.
+
+    The files refer to each other by file name, resolved against the file's own location; in
+    the bundle each such reference points into $defs instead (or at the bundle itself, for the
+    root), so the document needs no base URI, no other file and no network to resolve.
+    """
     folder = data_dir("schemas") / profile.value
     documents: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")):
@@ -45,10 +50,31 @@ def load_bundle(profile: Profile, root: str = ROOT_TYPE) -> dict[str, Any]:
             documents[path.stem] = json.load(handle)
     if root not in documents:
         raise FileNotFoundError(f"schema {root}.json is missing from {folder}")
-    bundle = dict(documents[root])
-    bundle["$defs"] = {**bundle.get("$defs", {})}
-    bundle["$defs"].update({name: doc for name, doc in documents.items() if name != root})
+    targets = {f"{name}.json": f"#/$defs/{name}" for name in documents}
+    targets[f"{root}.json"] = "#"
+    bundle: dict[str, Any] = _pointing_into(documents[root], targets)
+    embedded = {
+        name: _pointing_into({k: v for k, v in doc.items() if k != "$schema"}, targets)
+        for name, doc in documents.items()
+        if name != root
+    }
+    bundle["$defs"] = {**bundle.get("$defs", {}), **embedded}
     return bundle
+
+
+def _pointing_into(node: Any, targets: dict[str, str]) -> Any:
+    """A copy of `node` with each file-name $ref replaced by its place in the bundle."""
+    if isinstance(node, list):
+        return [_pointing_into(item, targets) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copied = {key: _pointing_into(value, targets) for key, value in node.items()}
+    ref = copied.get("$ref")
+    if isinstance(ref, str):
+        if ref not in targets:
+            raise FileNotFoundError(f"$ref {ref!r} names no schema file of the folder")
+        copied["$ref"] = targets[ref]
+    return copied
 
 
 class ProfileSchema:
