@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 import jsonschema
@@ -86,7 +86,6 @@ class ProfileSchema:
         self._fast = jsonschema_rs.validator_for(self.bundle)
         self.is_valid = self._fast.is_valid
         self._detailed: jsonschema.Draft202012Validator | None = None
-        self._property_holds: dict[str, Callable[[JSON], bool]] = {}
 
     @property
     def detailed(self) -> jsonschema.Draft202012Validator:
@@ -107,20 +106,23 @@ class ProfileSchema:
         compiled validator passes give python-jsonschema's no errors (they are the same schema),
         and the errors of the rest are the same, path and all, in the same order.
         """
-        properties = self.bundle.get("properties")
-        if not isinstance(instance, dict) or not isinstance(properties, dict):
+        if not isinstance(instance, dict) or self._property_holds is None:
             return self.detailed
         failing = tuple(
             name
-            for name in properties
-            if name in instance and not self._holds(name)(instance[name])
+            for name, holds in self._property_holds
+            if name in instance and not holds(instance[name])
         )
         return _narrowed(self, failing)
 
-    def _holds(self, name: str) -> Callable[[JSON], bool]:
-        holds = self._property_holds.get(name)
-        if holds is None:
-            schema = self.bundle["properties"][name]
+    @cached_property
+    def _property_holds(self) -> tuple[tuple[str, Callable[[JSON], bool]], ...] | None:
+        """Each property of the root with its compiled check, in the schema's order."""
+        properties = self.bundle.get("properties")
+        if not isinstance(properties, dict):
+            return None
+        checks = []
+        for name, schema in properties.items():
             if _refers_to_root(schema):
                 holds = _never  # alone, it cannot be checked: python-jsonschema always looks
             elif isinstance(schema, dict):
@@ -128,8 +130,8 @@ class ProfileSchema:
                 holds = jsonschema_rs.validator_for(document).is_valid
             else:
                 holds = jsonschema_rs.validator_for(schema).is_valid
-            self._property_holds[name] = holds
-        return holds
+            checks.append((name, holds))
+        return tuple(checks)
 
 
 def _never(instance: JSON) -> bool:
