@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -111,7 +112,9 @@ def _add_schema(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     parser.set_defaults(handler=_schema)
 
 
-def build_parser() -> _Parser:
+def build_parser(argv: Sequence[str] = ()) -> _Parser:
+    """The parser of `runcontract`; the command `argv` names is built in full, the others of
+    other layers only listed (their modules, and what those import, are not loaded)."""
     parser = _Parser(
         prog="runcontract",
         description="Schema validation and contract tests for Assistants API Run objects.",
@@ -121,21 +124,31 @@ def build_parser() -> _Parser:
     _add_validate(subparsers)
     _add_rules(subparsers)
     _add_schema(subparsers)
-    for register in _optional_commands():
-        register(subparsers)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, (module, function, summary) in LAYER_COMMANDS.items():
+        if name == chosen:
+            register = getattr(importlib.import_module(module), function)
+            register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
-def _optional_commands() -> Iterator[Callable[[argparse._SubParsersAction[_Parser]], object]]:
-    """Commands of other layers (serve, gate), registered when their module is present."""
-    with contextlib.suppress(ImportError):
-        from runcontract.server.cli import add_serve_parser  # noqa: PLC0415
-
-        yield add_serve_parser
-    with contextlib.suppress(ImportError):
-        from runcontract.gate.cli import add_gate_parser  # noqa: PLC0415
-
-        yield add_gate_parser
+# Commands of other layers: the module that builds each, and its line in `runcontract --help`.
+# The reference server imports Starlette and the gate schemathesis: a command that does not
+# need them does not wait for them.
+LAYER_COMMANDS = {
+    "serve": (
+        "runcontract.server.cli",
+        "add_serve_parser",
+        "run the reference Assistants Runs API server, optionally with faults",
+    ),
+    "gate": (
+        "runcontract.gate.cli",
+        "add_gate_parser",
+        "judge a running Assistants API (the embedded reference server by default)",
+    ),
+}
 
 
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -212,7 +225,7 @@ def run(
     stdin: BinaryIO | None = None,
 ) -> int:
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             args = parser.parse_args(list(argv))
         if args.command is None:

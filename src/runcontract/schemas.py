@@ -2,7 +2,8 @@
 
 The verdict comes from a compiled validator (jsonschema-rs), which is fast; only for objects it
 rejects do we ask python-jsonschema for its detailed errors, going into oneOf/anyOf with
-best_match so that the person reading sees the one error that matters.
+best_match so that the person reading sees the one error that matters. python-jsonschema is
+imported on the first such object: a clean file never pays for it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, best_match
 
 from runcontract._data import data_dir
 from runcontract.model import JSON, Profile
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 ROOT_TYPE = "RunObject"
 _REQUIRED_MESSAGE = re.compile(r"^'(?P<name>.+)' is a required property$")
@@ -85,12 +88,12 @@ class ProfileSchema:
         self.bundle = load_bundle(profile, root)
         self._fast = jsonschema_rs.validator_for(self.bundle)
         self.is_valid = self._fast.is_valid
-        self._detailed: jsonschema.Draft202012Validator | None = None
+        self._detailed: Draft202012Validator | None = None
 
     @property
-    def detailed(self) -> jsonschema.Draft202012Validator:
+    def detailed(self) -> Draft202012Validator:
         if self._detailed is None:
-            self._detailed = jsonschema.Draft202012Validator(self.bundle)
+            self._detailed = _diagnostic_validator(self.bundle)
         return self._detailed
 
     def iter_errors(self, instance: JSON) -> Iterator[SchemaError]:
@@ -98,7 +101,7 @@ class ProfileSchema:
         for error in self._diagnostic(instance).iter_errors(instance):
             yield _leaf(error)
 
-    def _diagnostic(self, instance: JSON) -> jsonschema.Draft202012Validator:
+    def _diagnostic(self, instance: JSON) -> Draft202012Validator:
         """The detailed validator, told only of the properties where the compiled one fails.
 
         Going through every property of a run in python-jsonschema costs some 100 times the
@@ -147,12 +150,18 @@ def _refers_to_root(node: Any) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _narrowed(schema: ProfileSchema, failing: tuple[str, ...]) -> jsonschema.Draft202012Validator:
+def _narrowed(schema: ProfileSchema, failing: tuple[str, ...]) -> Draft202012Validator:
     """python-jsonschema's validator of `schema` with only the properties `failing` kept."""
     bundle = dict(schema.bundle)
     properties = bundle["properties"]
     bundle["properties"] = {name: properties[name] for name in failing}
-    return jsonschema.Draft202012Validator(bundle)
+    return _diagnostic_validator(bundle)
+
+
+def _diagnostic_validator(bundle: dict[str, Any]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - only a failing object needs it
+
+    return Draft202012Validator(bundle)
 
 
 def _leaf(error: ValidationError) -> SchemaError:
@@ -170,6 +179,8 @@ def _leaf(error: ValidationError) -> SchemaError:
                 value=value,
             )
         # A branch for another kind of value (the null of a nullable anyOf) helps nobody.
+        from jsonschema.exceptions import best_match  # noqa: PLC0415 - imported by then
+
         deeper = best_match(branches or error.context)
         if deeper is not None:
             return _leaf(deeper)

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 from functools import cache
 from operator import attrgetter, itemgetter
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import msgspec
 import orjson
@@ -194,6 +194,26 @@ Clean = tuple[str, str, Profile, RunFacts, list[Finding]]
 NO_FINDINGS: list[Finding] = []
 
 
+_Value = TypeVar("_Value")
+
+
+class _OnFirstUse(dict[Profile, _Value | None]):
+    """Per profile, what `make` gives, made on first use; None where the types cannot say the
+    profile's schema (`Unsupported`): its lines then go the usual way."""
+
+    def __init__(self, make: Callable[[Profile], _Value | None]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, profile: Profile) -> _Value | None:
+        try:
+            made = self._make(profile)
+        except Unsupported:
+            made = None
+        self[profile] = made
+        return made
+
+
 class FastLane:
     """`judge(line)`: what the engine needs of a run that breaks no rule, straight from its bytes.
 
@@ -207,10 +227,13 @@ class FastLane:
         deviations: dict[Profile, tuple[dict[str, Any], Deviations]] | None = None,
     ) -> None:
         self.profile = profile
-        self._strict = {p: _compiled(p, profile_schema(p).bundle) for p in Profile}
-        self._relaxed = {}
-        for p, (bundle, find) in (deviations or {}).items():
-            self._relaxed[p] = (*_compiled(p, bundle), find)
+        # Each profile's types are compiled when a line first needs them (some 20 ms each), so
+        # a file of one profile, or one with no JSON Lines at all, pays for no other.
+        self._strict = _OnFirstUse(lambda p: _compiled(p, profile_schema(p).bundle))
+        relaxed = deviations or {}
+        self._relaxed = _OnFirstUse(
+            lambda p: (*_compiled(p, relaxed[p][0]), relaxed[p][1]) if p in relaxed else None
+        )
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
@@ -240,7 +263,10 @@ class FastLane:
     def _clean_as(
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
     ) -> Clean | None:
-        decode, pick = self._strict[profile]
+        strict = self._strict[profile]
+        if strict is None:
+            return None
+        decode, pick = strict
         try:
             run = decode(line)
         except msgspec.ValidationError:
@@ -258,7 +284,7 @@ class FastLane:
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
     ) -> Clean | None:
         """A run the strict type turned away, if the relaxed one takes it: its deviations."""
-        relaxed = self._relaxed.get(profile)
+        relaxed = self._relaxed[profile]
         if relaxed is None:
             return None
         decode, pick, find = relaxed
