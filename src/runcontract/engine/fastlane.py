@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 from functools import cache
 from operator import attrgetter, itemgetter
-from typing import Any, TypeVar, get_args
+from typing import Any, get_args
 
 import msgspec
 import orjson
@@ -29,7 +29,7 @@ from msgspec.structs import astuple
 
 from runcontract.engine.fastpath import calls_hold, contract_schema, names_hold, times_hold
 from runcontract.engine.lifecycle import RunFacts
-from runcontract.engine.profiles import V1_ONLY_KEYS
+from runcontract.engine.profiles import V1_ONLY_KEYS, PerProfile
 from runcontract.engine.typed import ANY, Builder, Narrower, ObjectShape, Unsupported, split
 from runcontract.model import Profile
 from runcontract.rules.usage import COUNTS
@@ -194,24 +194,17 @@ Clean = tuple[str, str, Profile, RunFacts, list[Finding]]
 NO_FINDINGS: list[Finding] = []
 
 
-_Value = TypeVar("_Value")
+def _unless_unsupported(make: Callable[[Profile], Any]) -> Callable[[Profile], Any]:
+    """`make`, or None where the types cannot say the profile's schema: its lines then go the
+    usual way."""
 
-
-class _OnFirstUse(dict[Profile, _Value | None]):
-    """Per profile, what `make` gives, made on first use; None where the types cannot say the
-    profile's schema (`Unsupported`): its lines then go the usual way."""
-
-    def __init__(self, make: Callable[[Profile], _Value | None]) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, profile: Profile) -> _Value | None:
+    def made(profile: Profile) -> Any:
         try:
-            made = self._make(profile)
+            return make(profile)
         except Unsupported:
-            made = None
-        self[profile] = made
-        return made
+            return None
+
+    return made
 
 
 class FastLane:
@@ -229,10 +222,20 @@ class FastLane:
         self.profile = profile
         # Each profile's types are compiled when a line first needs them (some 20 ms each), so
         # a file of one profile, or one with no JSON Lines at all, pays for no other.
-        self._strict = _OnFirstUse(lambda p: _compiled(p, profile_schema(p).bundle))
-        relaxed = deviations or {}
-        self._relaxed = _OnFirstUse(
-            lambda p: (*_compiled(p, relaxed[p][0]), relaxed[p][1]) if p in relaxed else None
+        self._strict: PerProfile[Compiled | None] = PerProfile(
+            _unless_unsupported(lambda p: _compiled(p, profile_schema(p).bundle))
+        )
+        relaxed = {} if deviations is None else deviations  # an empty PerProfile is falsy
+
+        def compiled_relaxed(p: Profile) -> tuple[Any, Any, Deviations] | None:
+            try:
+                bundle, find = relaxed[p]  # made on first use too, when `deviations` is
+            except KeyError:
+                return None
+            return (*_compiled(p, bundle), find)
+
+        self._relaxed: PerProfile[tuple[Any, Any, Deviations] | None] = PerProfile(
+            _unless_unsupported(compiled_relaxed)
         )
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
