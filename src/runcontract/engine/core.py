@@ -17,7 +17,6 @@ from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.engine.profiles import PerProfile, detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
-from runcontract.engine.typed import Unsupported
 from runcontract.model import (
     JSON,
     ObjectResult,
@@ -154,15 +153,13 @@ class Engine:
 
     @cached_property
     def fast_lane(self) -> FastLane | None:
-        """The fast lane for JSON Lines (compiled on first use), or None where it cannot be."""
+        """The fast lane for JSON Lines (each profile's types compiled on first use; a profile
+        they cannot say goes the usual way)."""
         checks = self._schema_checks
-        try:
-            return FastLane(
-                self.profile,
-                PerProfile(lambda p: (checks[p].relaxed, checks[p].deviation_findings)),
-            )
-        except Unsupported:
-            return None
+        return FastLane(
+            self.profile,
+            PerProfile(lambda p: (checks[p].relaxed, checks[p].deviation_findings)),
+        )
 
     def deviations(
         self, findings: list[tuple[str, str, str, JSON]], profile: Profile, source: Source | None

@@ -30,7 +30,6 @@ from msgspec.structs import astuple
 from runcontract.engine.fastpath import calls_hold, contract_schema, names_hold, times_hold
 from runcontract.engine.lifecycle import RunFacts
 from runcontract.engine.profiles import V1_ONLY_KEYS, PerProfile
-from runcontract.engine.typed import ANY, Builder, Narrower, ObjectShape, Unsupported, split
 from runcontract.model import Profile
 from runcontract.rules.usage import COUNTS
 from runcontract.schemas import profile_schema
@@ -45,6 +44,17 @@ def run_type(profile: Profile, bundle: dict[str, Any] | None = None) -> Any:
     `bundle`: the profile's schema to hold to, when not its own (one with the real API's
     deviations allowed, say).
     """
+    # the types' builder is needed only here, once a process: a command that reads no JSON
+    # Lines does not import it (its shapes are some dozen dataclasses, slow to create)
+    from runcontract.engine.typed import (  # noqa: PLC0415
+        ANY,
+        Builder,
+        Narrower,
+        ObjectShape,
+        Unsupported,
+        split,
+    )
+
     bundle = profile_schema(profile).bundle if bundle is None else bundle
     narrower = Narrower(bundle)
     shape = narrower.narrow(ANY, bundle)
@@ -98,6 +108,8 @@ _counts = attrgetter(*COUNTS)
 
 def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """Picks READ from a struct's values (msgspec.structs.astuple), for every status's struct."""
+    from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
+
     orders = {cls.__struct_fields__ for cls in get_args(run_union)}
     if len(orders) != 1:
         raise Unsupported("the status variants of a run do not share their fields")
@@ -199,6 +211,8 @@ def _unless_unsupported(make: Callable[[Profile], Any]) -> Callable[[Profile], A
     usual way."""
 
     def made(profile: Profile) -> Any:
+        from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
+
         try:
             return make(profile)
         except Unsupported:
