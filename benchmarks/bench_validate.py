@@ -2,14 +2,18 @@
 
 Generates N varied, valid run objects of all profiles and statuses (and 2% with a real-API
 deviation) as JSONL, or with `--mix real` N objects drawn from the REAL-REC objects of
-../shared/corpus/real (a third of them with deviations; each given its own run id), then in one
-process and alternating rounds:
+../shared/corpus/real (a third of them with deviations; each given its own run id), or with
+`--mix broken` the synthetic runs of which 5% break one contract rule (`--mix all-broken`: every
+run breaks one), then in one process and alternating rounds:
   - baseline: read the file line by line and orjson.loads each line, nothing else;
   - validate: the `runcontract validate` command on the same file (text report to a null sink).
-Prints objects/second of each, their ratio, and the process's peak memory. Machines here are
-shared and noisy, so the ratio between runs in the same process is the figure to trust.
+A break is drawn from the single-rule breaks of tests/engine/test_properties.py that apply to the
+run: half of them schema breaks (S001, whose detailed diagnostics python-jsonschema gives), half
+any rule. Prints objects/second of each, their ratio, and the process's peak memory. Machines
+here are shared and noisy, so the ratio between runs in the same process is the figure to trust.
 
-    python benchmarks/bench_validate.py [--objects 100000] [--rounds 3] [--mix synthetic|real]
+    python benchmarks/bench_validate.py [--objects 100000] [--rounds 3]
+        [--mix synthetic|real|broken|all-broken]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -33,20 +38,45 @@ from tests.synth import build_lifecycle, build_run  # noqa: E402
 from runcontract.cli import run  # noqa: E402
 
 
-def generate(path: Path, objects: int, seed: int = 1) -> None:
+def generate(path: Path, objects: int, seed: int = 1, broken: float = 0.0) -> None:
     rng = random.Random(seed)
+    breaker = _Breaker() if broken else None
     written = 0
     with path.open("wb") as out:
         while written < objects:
             # one run in ten is seen several times, as polls are
             batch = build_lifecycle(rng) if rng.random() < 0.1 else [build_run(rng)]
             for run_object in batch:
-                if rng.random() < 0.02:
+                if breaker is not None and rng.random() < broken:
+                    breaker.apply(run_object, rng)
+                elif rng.random() < 0.02:
                     run_object["instructions"] = None  # a real-API deviation: detailed path
                 out.write(orjson.dumps(run_object) + b"\n")
                 written += 1
                 if written == objects:
                     break
+
+
+class _Breaker:
+    """Breaks one rule of a valid run, drawn from the property tests' single-rule breaks."""
+
+    def __init__(self) -> None:
+        from tests.engine.test_properties import BREAKS, run_profile  # noqa: PLC0415
+
+        self._profile_of = run_profile
+        self._schema = [b for b in BREAKS if b.code == "S001"]
+        self._other = [b for b in BREAKS if b.code != "S001"]
+
+    def apply(self, run_object: dict[str, Any], rng: random.Random) -> None:
+        profile, status = self._profile_of(run_object), run_object["status"]
+        pool = self._schema if rng.random() < 0.5 else self._other
+        fitting = [
+            b
+            for b in pool
+            if profile in b.profiles
+            and (status in b.applies if isinstance(b.applies, tuple) else b.applies(run_object))
+        ]
+        rng.choice(fitting or self._schema).apply(run_object)
 
 
 def generate_real(path: Path, objects: int, seed: int = 1) -> None:
@@ -98,11 +128,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--mix", choices=("synthetic", "real"), default="synthetic")
+    mixes = ("synthetic", "real", "broken", "all-broken")
+    parser.add_argument("--mix", choices=mixes, default="synthetic")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "runs.jsonl"
-        (generate_real if args.mix == "real" else generate)(path, args.objects)
+        if args.mix == "real":
+            generate_real(path, args.objects)
+        else:
+            broken = {"broken": 0.05, "all-broken": 1.0}.get(args.mix, 0.0)
+            generate(path, args.objects, broken=broken)
         size = path.stat().st_size
         print(f"{args.objects} {args.mix} run objects, {size / 1e6:.1f} MB of JSONL")
         validate(path)  # warm up: compile schemas, import everything

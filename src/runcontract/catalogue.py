@@ -18,6 +18,9 @@ from runcontract._data import data_dir
 from runcontract.errors import RuncontractError
 from runcontract.model import JSON, Profile, Severity, Violation
 
+# libyaml's safe loader where PyYAML was built with it: the same documents, read some 8 times
+# faster, which every command pays at startup
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml", "http.yaml")
 
 
@@ -74,7 +77,7 @@ def load_catalogue() -> Catalogue:
         if not path.is_file():
             continue
         with path.open(encoding="utf-8") as handle:
-            doc = yaml.safe_load(handle)
+            doc = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
         for entry in doc.get("rules", []):
             rules.append(_rule(entry, family=None, deviation=False))
         for entry in doc.get("deviations", []):

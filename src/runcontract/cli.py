@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -97,7 +99,29 @@ def _add_rules(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     parser.set_defaults(handler=_rules)
 
 
-def build_parser() -> _Parser:
+def _add_schema(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    parser = subparsers.add_parser(
+        "schema",
+        help="print the run schema of a profile as one self-contained JSON Schema",
+        description=(
+            "Print the JSON Schema 2020-12 of the run object of PROFILE as one document, every "
+            "type under $defs, so any JSON Schema validator can use it offline. It is the spec "
+            "as written (what --strict judges by); with --compatible, the real API's known "
+            "schema deviations are allowed (what validate judges errors by, by default)."
+        ),
+    )
+    parser.add_argument("profile", choices=[p.value for p in Profile], metavar="PROFILE")
+    parser.add_argument(
+        "--compatible",
+        action="store_true",
+        help="allow the real API's schema deviations (see runcontract rules)",
+    )
+    parser.set_defaults(handler=_schema)
+
+
+def build_parser(argv: Sequence[str] = ()) -> _Parser:
+    """The parser of `runcontract`; the command `argv` names is built in full, the others of
+    other layers only listed (their modules, and what those import, are not loaded)."""
     parser = _Parser(
         prog="runcontract",
         description="Schema validation and contract tests for Assistants API Run objects.",
@@ -106,21 +130,32 @@ def build_parser() -> _Parser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_validate(subparsers)
     _add_rules(subparsers)
-    for register in _optional_commands():
-        register(subparsers)
+    _add_schema(subparsers)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, (module, function, summary) in LAYER_COMMANDS.items():
+        if name == chosen:
+            register = getattr(importlib.import_module(module), function)
+            register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
-def _optional_commands() -> Iterator[Callable[[argparse._SubParsersAction[_Parser]], object]]:
-    """Commands of other layers (serve, gate), registered when their module is present."""
-    with contextlib.suppress(ImportError):
-        from runcontract.server.cli import add_serve_parser  # noqa: PLC0415
-
-        yield add_serve_parser
-    with contextlib.suppress(ImportError):
-        from runcontract.gate.cli import add_gate_parser  # noqa: PLC0415
-
-        yield add_gate_parser
+# Commands of other layers: the module that builds each, and its line in `runcontract --help`.
+# The reference server imports Starlette and the gate schemathesis: a command that does not
+# need them does not wait for them.
+LAYER_COMMANDS = {
+    "serve": (
+        "runcontract.server.cli",
+        "add_serve_parser",
+        "run the reference Assistants Runs API server, optionally with faults",
+    ),
+    "gate": (
+        "runcontract.gate.cli",
+        "add_gate_parser",
+        "judge a running Assistants API (the embedded reference server by default)",
+    ),
+}
 
 
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -189,6 +224,18 @@ def _rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
+def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from runcontract.engine.schemacheck import (  # noqa: PLC0415 - only this command needs it
+        portable_schema,
+        schema_deviations,
+    )
+
+    deviations = schema_deviations(load_catalogue()) if args.compatible else None
+    document = portable_schema(Profile(args.profile), deviations)
+    stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
 def run(
     argv: Sequence[str],
     stdout: TextIO,
@@ -196,7 +243,7 @@ def run(
     stdin: BinaryIO | None = None,
 ) -> int:
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             args = parser.parse_args(list(argv))
         if args.command is None:

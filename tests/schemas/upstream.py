@@ -24,7 +24,6 @@ import yaml
 
 JSON = Any
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-ID_BASE = "https://runcontract.dev/schemas"
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
@@ -253,9 +252,29 @@ def our_files(profile: str) -> dict[str, JSON]:
 
 
 def bundle(files: dict[str, JSON], root: str = "RunObject") -> dict[str, JSON]:
-    """One schema document: `root` at the top, every other file under $defs by type name."""
-    document: dict[str, JSON] = copy.deepcopy(files[root])
-    document["$defs"] = {name: copy.deepcopy(s) for name, s in files.items() if name != root}
+    """One schema document: `root` at the top, every other file under $defs by type name.
+
+    A file's `{"$ref": "Name.json"}` becomes `#/$defs/Name` (`#` for the root), so the document
+    resolves on its own, with no base URI.
+    """
+
+    def point(node: JSON) -> JSON:
+        if isinstance(node, list):
+            return [point(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: point(value) for key, value in node.items()}
+        if isinstance(out.get("$ref"), str):
+            name = out["$ref"].removesuffix(".json")
+            out["$ref"] = "#" if name == root else f"#/$defs/{name}"
+        return out
+
+    document: dict[str, JSON] = point(files[root])
+    document["$defs"] = {
+        name: point({k: v for k, v in s.items() if k != "$schema"})
+        for name, s in files.items()
+        if name != root
+    }
     return document
 
 

@@ -1,7 +1,7 @@
 """Independent checks that the reference server's objects look like the real API's.
 
 Two oracles that do not go through the engine: the bundled JSON Schemas of each profile
-(schemas/<profile>/*.json, resolved by their $id) and the key lists of real recorded objects of
+(schemas/<profile>/*.json, resolved by file URI) and the key lists of real recorded objects of
 the same profile (corpus/real in ../shared), compared in order.
 """
 
@@ -36,8 +36,8 @@ def _registry(profile: Profile) -> tuple[Registry, dict[str, str]]:
     ids: dict[str, str] = {}
     for path in sorted((SCHEMAS / profile.value).glob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
-        registry = registry.with_resource(document["$id"], Resource.from_contents(document))
-        ids[path.stem] = document["$id"]
+        registry = registry.with_resource(path.as_uri(), Resource.from_contents(document))
+        ids[path.stem] = path.as_uri()
     return registry, ids
 
 

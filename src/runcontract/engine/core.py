@@ -16,9 +16,8 @@ from runcontract.engine.fastlane import FastLane
 from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.engine.nesting import MAX_NESTING, too_deep
-from runcontract.engine.profiles import detect_profile
+from runcontract.engine.profiles import PerProfile, detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
-from runcontract.engine.typed import Unsupported
 from runcontract.errors import RuncontractError
 from runcontract.model import (
     JSON,
@@ -67,11 +66,11 @@ class Engine:
             code: rule.severity_in(strict=strict) for code, rule in self.catalogue.rules.items()
         }
         deviations = schema_deviations(self.catalogue)
-        self._schema_checks = {p: SchemaCheck(p, deviations) for p in Profile}
+        self._schema_checks = PerProfile(lambda p: SchemaCheck(p, deviations))
         # The compiled verdict, with the real API's schema deviations allowed: a run that passes
         # breaks no rule, and departs from the spec at most where the deviations say, which
         # finding them tells (nothing, for the many runs that keep the spec as written).
-        self._fast = {p: FastVerdict(p, self._schema_checks[p].relaxed).clean for p in Profile}
+        self._fast = PerProfile(lambda p: FastVerdict(p, self._schema_checks[p].relaxed).clean)
         self._checks: dict[Profile, tuple[ObjectCheck, ...]] = {
             p: tuple(c for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
         }
@@ -164,15 +163,13 @@ class Engine:
 
     @cached_property
     def fast_lane(self) -> FastLane | None:
-        """The fast lane for JSON Lines (compiled on first use), or None where it cannot be."""
+        """The fast lane for JSON Lines (each profile's types compiled on first use; a profile
+        they cannot say goes the usual way)."""
         checks = self._schema_checks
-        try:
-            return FastLane(
-                self.profile,
-                {p: (checks[p].relaxed, checks[p].deviation_findings) for p in Profile},
-            )
-        except Unsupported:
-            return None
+        return FastLane(
+            self.profile,
+            PerProfile(lambda p: (checks[p].relaxed, checks[p].deviation_findings)),
+        )
 
     def deviations(
         self, findings: list[tuple[str, str, str, JSON]], profile: Profile, source: Source | None

@@ -29,8 +29,7 @@ from msgspec.structs import astuple
 
 from runcontract.engine.fastpath import calls_hold, contract_schema, names_hold, times_hold
 from runcontract.engine.lifecycle import RunFacts
-from runcontract.engine.profiles import V1_ONLY_KEYS
-from runcontract.engine.typed import ANY, Builder, Narrower, ObjectShape, Unsupported, split
+from runcontract.engine.profiles import V1_ONLY_KEYS, PerProfile
 from runcontract.model import Profile
 from runcontract.rules.usage import COUNTS
 from runcontract.schemas import profile_schema
@@ -45,6 +44,17 @@ def run_type(profile: Profile, bundle: dict[str, Any] | None = None) -> Any:
     `bundle`: the profile's schema to hold to, when not its own (one with the real API's
     deviations allowed, say).
     """
+    # the types' builder is needed only here, once a process: a command that reads no JSON
+    # Lines does not import it (its shapes are some dozen dataclasses, slow to create)
+    from runcontract.engine.typed import (  # noqa: PLC0415
+        ANY,
+        Builder,
+        Narrower,
+        ObjectShape,
+        Unsupported,
+        split,
+    )
+
     bundle = profile_schema(profile).bundle if bundle is None else bundle
     narrower = Narrower(bundle)
     shape = narrower.narrow(ANY, bundle)
@@ -98,6 +108,8 @@ _counts = attrgetter(*COUNTS)
 
 def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """Picks READ from a struct's values (msgspec.structs.astuple), for every status's struct."""
+    from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
+
     orders = {cls.__struct_fields__ for cls in get_args(run_union)}
     if len(orders) != 1:
         raise Unsupported("the status variants of a run do not share their fields")
@@ -194,6 +206,21 @@ Clean = tuple[str, str, Profile, RunFacts, list[Finding]]
 NO_FINDINGS: list[Finding] = []
 
 
+def _unless_unsupported(make: Callable[[Profile], Any]) -> Callable[[Profile], Any]:
+    """`make`, or None where the types cannot say the profile's schema: its lines then go the
+    usual way."""
+
+    def made(profile: Profile) -> Any:
+        from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
+
+        try:
+            return make(profile)
+        except Unsupported:
+            return None
+
+    return made
+
+
 class FastLane:
     """`judge(line)`: what the engine needs of a run that breaks no rule, straight from its bytes.
 
@@ -207,10 +234,23 @@ class FastLane:
         deviations: dict[Profile, tuple[dict[str, Any], Deviations]] | None = None,
     ) -> None:
         self.profile = profile
-        self._strict = {p: _compiled(p, profile_schema(p).bundle) for p in Profile}
-        self._relaxed = {}
-        for p, (bundle, find) in (deviations or {}).items():
-            self._relaxed[p] = (*_compiled(p, bundle), find)
+        # Each profile's types are compiled when a line first needs them (some 20 ms each), so
+        # a file of one profile, or one with no JSON Lines at all, pays for no other.
+        self._strict: PerProfile[Compiled | None] = PerProfile(
+            _unless_unsupported(lambda p: _compiled(p, profile_schema(p).bundle))
+        )
+        relaxed = {} if deviations is None else deviations  # an empty PerProfile is falsy
+
+        def compiled_relaxed(p: Profile) -> tuple[Any, Any, Deviations] | None:
+            try:
+                bundle, find = relaxed[p]  # made on first use too, when `deviations` is
+            except KeyError:
+                return None
+            return (*_compiled(p, bundle), find)
+
+        self._relaxed: PerProfile[tuple[Any, Any, Deviations] | None] = PerProfile(
+            _unless_unsupported(compiled_relaxed)
+        )
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
@@ -240,7 +280,10 @@ class FastLane:
     def _clean_as(
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
     ) -> Clean | None:
-        decode, pick = self._strict[profile]
+        strict = self._strict[profile]
+        if strict is None:
+            return None
+        decode, pick = strict
         try:
             run = decode(line)
         except msgspec.ValidationError:
@@ -258,7 +301,7 @@ class FastLane:
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
     ) -> Clean | None:
         """A run the strict type turned away, if the relaxed one takes it: its deviations."""
-        relaxed = self._relaxed.get(profile)
+        relaxed = self._relaxed[profile]
         if relaxed is None:
             return None
         decode, pick, find = relaxed

@@ -19,6 +19,7 @@ import msgspec
 import yaml
 
 from runcontract._data import data_dir
+from runcontract.catalogue import SAFE_LOADER
 from runcontract.model import JSON, ObjectResult, Observation, Profile, Source, Violation
 from runcontract.rules.registry import NO_END, TERMINAL_STATUSES, TERMINAL_TIMESTAMPS, as_integer
 from runcontract.rules.usage import COUNTS
@@ -39,7 +40,7 @@ RESUMED_STATUSES = ("queued", "in_progress")
 @cache
 def transitions() -> dict[str, frozenset[str]]:
     with (data_dir("contracts") / "lifecycle.yaml").open(encoding="utf-8") as handle:
-        table = yaml.safe_load(handle)["transitions"]
+        table = yaml.load(handle, Loader=SAFE_LOADER)["transitions"]  # noqa: S506 - safe
     return {str(status): frozenset(str(n) for n in nexts) for status, nexts in table.items()}
 
 

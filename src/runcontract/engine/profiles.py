@@ -6,7 +6,26 @@ objects never do; v1 objects of April 2024 on also carry the fields the 2024-04-
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from runcontract.model import JSON, Profile
+
+_Made = TypeVar("_Made")
+
+
+class PerProfile(dict[Profile, _Made]):
+    """What `make` gives for a profile, made when first asked for: a file of one profile (most
+    are) does not wait for the schemas of the others to be compiled."""
+
+    def __init__(self, make: Callable[[Profile], _Made]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, profile: Profile) -> _Made:
+        made = self[profile] = self._make(profile)
+        return made
+
 
 V1_ONLY_KEYS = frozenset(
     {

@@ -151,3 +151,27 @@ class SchemaCheck:
                     if path == error.path
                 )
         return found
+
+
+def portable_schema(
+    profile: Profile, deviations: list[SchemaDeviation] | None = None
+) -> dict[str, Any]:
+    """The profile's run schema as one self-contained JSON Schema 2020-12 document.
+
+    With `deviations` (those of the catalogue, say), the real API's schema deviations of the
+    profile are allowed, exactly as the engine allows them before naming them as warnings.
+    Every type is under $defs and every $ref points there, so any validator reads it offline.
+    """
+    check = SchemaCheck(profile, deviations or [])
+    document = copy.deepcopy(check.relaxed)
+    if check.deviations:
+        codes = ", ".join(sorted({d.code for d in check.deviations}))
+        document["description"] = (
+            f"{document.get('description', '')} Profile {profile.value}, with the real API's "
+            f"schema deviations allowed ({codes}; see `runcontract rules`)."
+        ).strip()
+    else:
+        document["description"] = (
+            f"{document.get('description', '')} Profile {profile.value}, the spec as written."
+        ).strip()
+    return document

@@ -9,10 +9,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TextIO
-from xml.sax.saxutils import escape, quoteattr
 
 from runcontract.model import ObjectResult, ReadError, Severity, Summary
 from runcontract.redact import redact
+
+
+# xml.sax.saxutils imports urllib.request (and with it http, ssl, email): imported when a JUnit
+# report is written, not by every command that merely lists the reporters
+def escape(text: str) -> str:
+    from xml.sax.saxutils import escape as xml_escape  # noqa: PLC0415
+
+    return xml_escape(text)
+
+
+def quoteattr(text: str) -> str:
+    from xml.sax.saxutils import quoteattr as xml_quoteattr  # noqa: PLC0415
+
+    return xml_quoteattr(text)
 
 
 @dataclass
