@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from pathlib import Path
@@ -11,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from runcontract.cli import run as runcontract
 from runcontract.server import create_app
+from tests.command import runcontract
 from tests.gate.helpers import FAKE_KEY, QUICK, closed_port, gate
 from tests.serving import serving
 
@@ -77,11 +76,8 @@ def test_a_recording_judged_offline_gives_the_gate_s_verdicts(tmp_path: Path) ->
         for v in r["violations"]
         if not v["rule"].startswith("H")  # HTTP rules need the live exchange; recordings do not
     )
-    out = io.StringIO()
-    code = runcontract(["validate", "--format", "json", str(recording)], out, io.StringIO())
-    offline = Counter(
-        v["rule"] for r in json.loads(out.getvalue())["results"] for v in r["violations"]
-    )
+    code, out, _ = runcontract("validate", "--format", "json", str(recording))
+    offline = Counter(v["rule"] for r in json.loads(out)["results"] for v in r["violations"])
     assert code == 1
     assert set(gate_codes) == {"L003", "L007"}
     assert offline == gate_codes

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runcontract.cli import run as runcontract
 from runcontract.server import CATALOGUE
 from runcontract.server.cli import add_serve_parser, configure_serve_parser, run_serve
+from tests.command import runcontract
 
 pytestmark = pytest.mark.timeout(30)
 LISTENING = "runcontract reference server listening on "
@@ -220,8 +220,9 @@ def test_the_serve_subcommand_parses_its_options() -> None:
 
 
 def test_serve_is_a_runcontract_command() -> None:
-    out, err = io.StringIO(), io.StringIO()
-    assert runcontract(["serve", "--list-faults"], out, err) == 0
-    assert len(out.getvalue().splitlines()) == len(CATALOGUE)
-    assert runcontract(["serve", "--fault", "nope"], out, err) == 2
-    assert "unknown fault 'nope'" in err.getvalue()
+    listed = runcontract("serve", "--list-faults")
+    assert listed.code == 0
+    assert len(listed.out.splitlines()) == len(CATALOGUE)
+    unknown = runcontract("serve", "--fault", "nope")
+    assert unknown.code == 2
+    assert "unknown fault 'nope'" in unknown.err
