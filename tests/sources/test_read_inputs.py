@@ -402,7 +402,7 @@ def test_stdin_that_is_a_folder(tmp_path: Path) -> None:
 
 
 def test_nested_folders_are_read_sorted_and_filtered(tmp_path: Path) -> None:
-    files = {
+    files: dict[str, str | bytes] = {
         "b/inner/c.json": json.dumps(make_run(number=3)),
         "b/a.jsonl": jsonl(make_run(number=1), make_run(number=2)),
         "b/B.JSON": json.dumps(make_run(number=0)),
