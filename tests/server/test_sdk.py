@@ -24,7 +24,7 @@ from tests.server.conformance import real_keys, schema_errors
 from tests.server.conftest import LiveServer
 from tests.server.recording import STEP_SECONDS, WEATHER_TOOL, Recorder
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(30)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 
 @contextmanager
@@ -34,7 +34,7 @@ def sdk() -> Iterator[None]:
 
 
 def sdk_client(server: LiveServer) -> OpenAI:
-    return OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0, timeout=10)
+    return OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0, timeout=60)
 
 
 @pytest.fixture
@@ -202,7 +202,7 @@ def test_a_streamed_run_through_the_sdk(
 
 def test_a_v1_run_over_plain_http(live_server: LiveServer, tmp_path: Path) -> None:
     headers = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v1"}
-    with httpx.Client(base_url=live_server.base_url, headers=headers, timeout=10) as http:
+    with httpx.Client(base_url=live_server.base_url, headers=headers, timeout=60) as http:
         assistant = http.post("/assistants", json={"model": "gpt-4", "file_ids": []}).json()
         assert assistant["file_ids"] == []
         thread = http.post(

@@ -20,7 +20,7 @@ from runcontract.server import CATALOGUE
 from runcontract.server.cli import add_serve_parser, configure_serve_parser, run_serve
 from tests.command import runcontract
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(120)
 LISTENING = "runcontract reference server listening on "
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v2"}
 
@@ -48,12 +48,12 @@ def serving(*argv: str) -> Iterator[tuple[subprocess.Popen[str], str, float]]:
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate(timeout=10)
+            process.communicate(timeout=60)
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=10)
+    out, err = process.communicate(timeout=60)
     return process.returncode, out, err
 
 
@@ -141,7 +141,7 @@ def test_serve_on_a_busy_port_fails_cleanly() -> None:
             [sys.executable, "-m", "runcontract.server", "--port", port],
             capture_output=True,
             text=True,
-            timeout=20,
+            timeout=60,
             check=False,
         )
     assert result.returncode == 1
@@ -154,7 +154,7 @@ def test_list_faults_prints_one_per_line() -> None:
         [sys.executable, "-m", "runcontract.server", "--list-faults"],
         capture_output=True,
         text=True,
-        timeout=20,
+        timeout=60,
         check=False,
     )
     assert result.returncode == 0
@@ -170,7 +170,7 @@ def test_an_unknown_fault_exits_2_naming_the_valid_ones() -> None:
         [sys.executable, "-m", "runcontract.server", "--fault", "nope"],
         capture_output=True,
         text=True,
-        timeout=20,
+        timeout=60,
         check=False,
     )
     assert result.returncode == 2
