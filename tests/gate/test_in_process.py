@@ -13,7 +13,7 @@ from runcontract.gate.driver import SCENARIOS
 from runcontract.server import list_faults
 from tests.gate.helpers import QUICK, gate
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)  # a hang; a loaded machine took 87 s for one gate
 
 
 def test_the_default_gate_passes_on_the_reference_server(tmp_path: Path) -> None:
