@@ -40,7 +40,7 @@ def corpus_runs() -> list[dict[str, Any]]:
 def write(path: Path, lines: int, compress: bool) -> None:
     runs = corpus_runs()
     opener = gzip.open if compress else open
-    with opener(path, "wt", encoding="utf-8") as out:  # type: ignore[operator]
+    with opener(path, "wt", encoding="utf-8") as out:
         stream: IO[str] = out
         for number, run in zip(range(lines), itertools.cycle(runs), strict=False):
             stream.write(json.dumps(dict(run, id=f"run_{number:024d}")) + "\n")

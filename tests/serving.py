@@ -1,7 +1,8 @@
 """An ASGI app under uvicorn on 127.0.0.1, a free port, in a background thread.
 
 One helper for the server tests, the gate tests and the gate benchmark: real HTTP on loopback,
-started within a deadline and stopped (and joined) when the block ends.
+started within a deadline and stopped (and joined) when the block ends. The bounds are far above
+what either takes: they catch a hang, and a loaded CI machine does not reach them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class ServerDidNotStartError(RuntimeError):
 
 
 @contextmanager
-def serving(app: Any, *, start_within: float = 10.0) -> Iterator[str]:
+def serving(app: Any, *, start_within: float = 60.0) -> Iterator[str]:
     """Yields the base URL with the /v1 prefix, as the SDK takes it."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", loop="asyncio"
@@ -39,6 +40,6 @@ def serving(app: Any, *, start_within: float = 10.0) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=60)
         if thread.is_alive():
-            raise ServerDidNotStartError("the server did not stop within 10 s")
+            raise ServerDidNotStartError("the server did not stop within 60 s")

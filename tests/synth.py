@@ -161,7 +161,7 @@ TERMINAL = ("completed", "incomplete", "failed", "cancelled", "expired")
 def evolve(run: dict[str, Any], status: str, now: int, rng: random.Random) -> dict[str, Any]:
     """The same run observed again at `now` in `status`, keeping every object rule."""
     profile = "v2" if "file_ids" not in run else ("v1" if "truncation_strategy" in run else "seed")
-    new = json.loads(json.dumps(run))
+    new: dict[str, Any] = json.loads(json.dumps(run))
     if run["status"] == status and status in TERMINAL:
         return new  # a finished run looks the same every time it is read
     new["status"] = status

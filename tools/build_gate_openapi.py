@@ -301,7 +301,9 @@ def request_examples(operation: Node) -> None:
     examples = raw if isinstance(raw, list) else [raw]
     found: dict[str, Node] = {}
     for example in examples:
-        curl = (example or {}).get("request", {}).get("curl", "")
+        if not isinstance(example, dict):
+            continue
+        curl = example.get("request", {}).get("curl", "")
         match = _CURL_BODY.search(curl)
         if match is None:
             continue

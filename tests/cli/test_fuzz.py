@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 from pathlib import Path
@@ -11,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runcontract.cli import run
-from tests.engine.test_fuzz import json_values
+from tests.command import runcontract
+from tests.strategies import json_values
 
 SUFFIXES = [".json", ".jsonl", ".yaml", ".har", ".json.gz", ".txt"]
 
@@ -21,9 +20,8 @@ def validate(content: bytes, suffix: str) -> tuple[int, str]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"input{suffix}"
         path.write_bytes(content)
-        out, err = io.StringIO(), io.StringIO()
-        code = run(["validate", str(path)], out, err)
-        return code, out.getvalue() + err.getvalue()
+        outcome = runcontract("validate", str(path))
+        return outcome.code, outcome.output
 
 
 @given(st.binary(max_size=2000), st.sampled_from(SUFFIXES))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from runcontract.cli import run
+from tests.command import runcontract
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 VALID = sorted((EXAMPLES / "valid").glob("*.json"))
@@ -25,10 +24,7 @@ def example(code: str) -> Path:
     return next(path for path in INVALID if path.stem.split("-")[0] == code)
 
 
-def cli(*argv: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), out, err, io.BytesIO(stdin) if stdin is not None else None)
-    return code, out.getvalue(), err.getvalue()
+cli = runcontract
 
 
 def report(*argv: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ and the real corpus must all take the lane, or it is never used.
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 import random
@@ -34,28 +35,34 @@ from runcontract.sources import read_paths
 from runcontract.sources.jsonfile import loads
 from runcontract.sources.sniff import SNIFF_BYTES
 from tests.corpus.verdicts import inputs, provenance
-from tests.engine.test_fuzz import add_junk, json_values
-from tests.engine.test_properties import BREAKS, DEVIATIONS, Break, run_profile, runs
+from tests.engine.breaks import BREAKS, DEVIATIONS, Break, run_profile
+from tests.engines import default_engine, engine_lane, strict_engine
+from tests.strategies import add_junk, json_values, runs
 from tests.synth import STATUSES, build_lifecycle, build_run
 
 Run = dict[str, Any]
 Judged = tuple[str, str, Profile, Any, list[Any]]  # id, status, profile, facts, deviations
 
-ENGINE = Engine()
-STRICT = Engine(strict=True)
-LANE = FastLane()  # clean runs only
-FIXED = {profile: FastLane(profile) for profile in Profile}
-# the engine's own: clean runs, and runs whose only faults are the real API's schema deviations
-DEVIATING = ENGINE.fast_lane
-assert DEVIATING is not None
+
+@functools.cache
+def clean_lane() -> FastLane:
+    """A lane for clean runs only, of whatever profile."""
+    return FastLane()
+
+
+@functools.cache
+def fixed_lane(profile: Profile) -> FastLane:
+    """A lane for clean runs of one profile."""
+    return FastLane(profile)
 
 
 def _verdicts(violations: list[Any]) -> list[tuple[Any, ...]]:
     return [(v.rule, v.severity, v.path, v.message, v.value) for v in violations]
 
 
-def kept_promise(line: bytes, lane: FastLane = LANE) -> Judged | None:
+def kept_promise(line: bytes, lane: FastLane | None = None) -> Judged | None:
     """The lane's verdict on `line`, after checking that an acceptance keeps its promise."""
+    lane = lane or clean_lane()
     judged = lane.judge(line)
     if judged is None:
         return None
@@ -70,7 +77,7 @@ def kept_promise(line: bytes, lane: FastLane = LANE) -> Judged | None:
     else:
         assert profile is lane.profile
     # the lane's verdict is the engine's: nothing, or the deviations it found, alike in both modes
-    for engine in (ENGINE, STRICT):
+    for engine in (default_engine(), strict_engine()):
         expected = _verdicts(engine.check_run(value, profile=profile))
         assert _verdicts(engine.deviations(deviations, profile, None)) == expected
     assert facts == facts_of(value)
@@ -98,7 +105,7 @@ def test_the_lane_accepts_every_generated_run(run: Run) -> None:
     judged = kept_promise(line)
     assert judged is not None, run
     assert judged[2] is _profile_of(run)
-    assert kept_promise(line, FIXED[_profile_of(run)]) is not None
+    assert kept_promise(line, fixed_lane(_profile_of(run))) is not None
 
 
 def test_the_lane_accepts_every_observation_of_generated_lifecycles() -> None:
@@ -127,8 +134,8 @@ def _name(item: Break) -> str:
 def test_the_lane_turns_away_each_single_break(item: Break, data: st.DataObject) -> None:
     run, profile = item.draw_broken(data)
     line = orjson.dumps(run)
-    assert LANE.judge(line) is None
-    assert FIXED[profile].judge(line) is None
+    assert clean_lane().judge(line) is None
+    assert fixed_lane(profile).judge(line) is None
 
 
 @pytest.mark.parametrize("item", DEVIATIONS, ids=_name)
@@ -137,11 +144,11 @@ def test_the_lane_turns_away_each_single_break(item: Break, data: st.DataObject)
 def test_the_lane_turns_away_each_deviation(item: Break, data: st.DataObject) -> None:
     run, profile = item.draw_broken(data)
     line = orjson.dumps(run)
-    assert LANE.judge(line) is None
-    assert FIXED[profile].judge(line) is None
+    assert clean_lane().judge(line) is None
+    assert fixed_lane(profile).judge(line) is None
     # the engine's lane takes a schema deviation, with the same verdict as the slow way, and
     # leaves those that stand in for a rule (D006, D008) to the slow way
-    judged = kept_promise(line, DEVIATING)
+    judged = kept_promise(line, engine_lane())
     assert (judged is not None) == (item.code not in ("D006", "D008")), item.code
     if judged is not None:
         assert item.code in {code for code, *_ in judged[4]}
@@ -158,7 +165,7 @@ def test_a_run_with_junk_in_its_fields_is_accepted_only_when_clean(
     add_junk(run, data)
     line = line_of(run)
     kept_promise(line)
-    kept_promise(line, FIXED[Profile.SEED])
+    kept_promise(line, fixed_lane(Profile.SEED))
 
 
 @given(json_values)
@@ -166,14 +173,14 @@ def test_a_run_with_junk_in_its_fields_is_accepted_only_when_clean(
 def test_any_json_value_is_accepted_only_when_clean(value: Any) -> None:
     line = line_of(value)
     kept_promise(line)
-    kept_promise(line, FIXED[Profile.V2])
+    kept_promise(line, fixed_lane(Profile.V2))
 
 
 @given(st.binary(max_size=400))
 @settings(max_examples=300)
 def test_any_bytes_are_accepted_only_when_clean(line: bytes) -> None:
     kept_promise(line)
-    kept_promise(line, FIXED[Profile.V1])
+    kept_promise(line, fixed_lane(Profile.V1))
 
 
 # Bytes that JSON gives a meaning to, and some that it forbids, for the mutations below.
@@ -255,7 +262,7 @@ def _with_tail(line: bytes, tail: bytes) -> bytes:
 def test_a_duplicate_status_whose_last_value_breaks_the_run_is_turned_away() -> None:
     # orjson keeps the last "queued", and a queued run with completed_at and usage is broken
     line = _with_tail(_clean_line(status="completed"), b'"status":"queued"')
-    assert ENGINE.check_run(orjson.loads(line)) != []
+    assert default_engine().check_run(orjson.loads(line)) != []
     assert kept_promise(line) is None
 
 
@@ -290,7 +297,7 @@ def test_a_duplicate_tool_type_keeps_the_promise() -> None:
         next(t for t in run["tools"] if t.get("function", {}).get("name") == called)
     )
     last = line.replace(tool, tool[:-1] + b',"type":"code_interpreter"}')
-    assert ENGINE.check_run(orjson.loads(last)) != []
+    assert default_engine().check_run(orjson.loads(last)) != []
     assert kept_promise(last) is None
     kept_promise(line.replace(tool, b'{"type":"code_interpreter",' + tool[1:]))
 
@@ -309,7 +316,7 @@ def test_an_escaped_file_ids_key_in_a_v2_run_is_turned_away() -> None:
     line = _with_tail(_clean_line("v2"), b'"file\\u005fids":[]')
     assert "file_ids" in orjson.loads(line)
     assert kept_promise(line) is None  # file_ids makes it v1, whose rules it breaks
-    kept_promise(line, FIXED[Profile.V2])
+    kept_promise(line, fixed_lane(Profile.V2))
 
 
 def test_an_integer_above_2_to_the_63_as_created_at_is_turned_away() -> None:
@@ -348,7 +355,7 @@ def test_usage_with_more_than_its_three_counts_is_accepted() -> None:
     # as 29 REAL-REC objects have it (prompt_token_details); the lifecycle compares the counts
     run = build_run(random.Random(7), "v2", "completed")
     run["usage"]["prompt_token_details"] = {"cached_tokens": 0}
-    assert ENGINE.check_run(run) == []
+    assert default_engine().check_run(run) == []
     assert kept_promise(orjson.dumps(run)) is not None
 
 
@@ -358,7 +365,7 @@ def test_a_v2_run_with_file_ids_under_tool_resources_is_accepted() -> None:
     run = build_run(random.Random(7), "v2", "queued")
     run["tools"] = [{"type": "code_interpreter"}]
     run["tool_resources"] = {"code_interpreter": {"file_ids": []}}
-    assert ENGINE.check_run(run) == []
+    assert default_engine().check_run(run) == []
     judged = kept_promise(orjson.dumps(run))
     assert judged is not None
     assert judged[2] is Profile.V2
@@ -376,15 +383,15 @@ def test_a_list_response_is_turned_away() -> None:
     page = {"object": "list", "data": [build_run(rng, "v2"), build_run(rng, "v2")]}
     line = orjson.dumps(page)
     assert kept_promise(line) is None
-    for lane in FIXED.values():
+    for lane in map(fixed_lane, Profile):
         assert kept_promise(line, lane) is None
 
 
 def test_a_v1_run_forced_through_the_seed_profile_keeps_the_promise() -> None:
     run = build_run(random.Random(7), "v1", "queued")  # expires_at set, as the seed wants it
     line = orjson.dumps(run)
-    assert ENGINE.check_run(orjson.loads(line), profile=Profile.SEED) == []
-    judged = kept_promise(line, FIXED[Profile.SEED])
+    assert default_engine().check_run(orjson.loads(line), profile=Profile.SEED) == []
+    judged = kept_promise(line, fixed_lane(Profile.SEED))
     assert judged is None or judged[2] is Profile.SEED
     judged = kept_promise(line)
     assert judged is not None
@@ -451,7 +458,7 @@ def test_a_number_beyond_the_range_of_doubles_is_read_alike_by_both_ways(
     assert number in line
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(line)
-    assert ENGINE.check_run(loads(line)) == []  # the number sits where no rule looks
+    assert default_engine().check_run(loads(line)) == []  # the number sits where no rule looks
     # msgspec passes over a key no type names, and keeps function parameters as raw bytes
     assert kept_promise(line) is not None
 
@@ -494,8 +501,8 @@ def test_the_real_corpus_keeps_the_promise_and_takes_the_lane(shared: Path) -> N
     for where, run in found:
         line = orjson.dumps(run)
         judged = kept_promise(line)
-        kept_promise(line, FIXED[detect_profile(run)])
-        codes = {v.rule for v in ENGINE.check_run(run, profile=detect_profile(run))}
+        kept_promise(line, fixed_lane(detect_profile(run)))
+        codes = {v.rule for v in default_engine().check_run(run, profile=detect_profile(run))}
         accepted += judged is not None
         clean += not codes
         if not codes and judged is None:
@@ -503,7 +510,7 @@ def test_the_real_corpus_keeps_the_promise_and_takes_the_lane(shared: Path) -> N
         # the engine's lane takes every run whose only faults are schema deviations
         if codes <= SCHEMA_DEVIATIONS:
             deviating += bool(codes)
-            if kept_promise(line, DEVIATING) is None:
+            if kept_promise(line, engine_lane()) is None:
                 turned_away.append(f"{where} ({sorted(codes)})")
             else:
                 taken += 1
@@ -570,7 +577,7 @@ def _jsonl(tmp_path: Path, profile: str | None = None) -> tuple[Path, int]:
     broken = [[_broken(rng, rng.choice(BREAKS), profile)] for _ in range(150)]
     merged = _interleave(rng, sequences + singles + deviating + broken)
     lines = [orjson.dumps(run) for run in merged]
-    clean = sum(ENGINE.check_run(run) == [] for run in merged)
+    clean = sum(default_engine().check_run(run) == [] for run in merged)
     odd = [
         b"",
         b'{"id": "run_bad", "status": ',  # not JSON

@@ -3,7 +3,7 @@
     python -m tests.examples.make_examples
 
 Valid examples: one run per profile and status. Invalid examples: one run per single break of
-tests/engine/test_properties.py, named after the rule it must trip. The files are reviewed and
+tests/engine/breaks.py, named after the rule it must trip. The files are reviewed and
 committed; this script only saves typing when a rule is added.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from runcontract.engine import Engine
 from runcontract.model import Profile
-from tests.engine.test_properties import BREAKS, DEVIATIONS
+from tests.engine.breaks import BREAKS, DEVIATIONS
 from tests.synth import PROFILES, STATUSES, build_run
 
 HERE = Path(__file__).resolve().parent

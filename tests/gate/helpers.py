@@ -6,11 +6,11 @@ system picks, in a background thread, and a closed port for "unreachable".
 
 from __future__ import annotations
 
-import io
+import atexit
+import functools
 import socket
-from dataclasses import dataclass
 
-from runcontract.cli import run as runcontract
+from tests.command import Outcome, runcontract
 
 FAKE_KEY = "sk-test-gate0123456789abcdefghij"  # a key-shaped secret the output must never show
 KEY_ENV = "RUNCONTRACT_GATE_TEST_KEY"
@@ -19,22 +19,23 @@ KEY_ENV = "RUNCONTRACT_GATE_TEST_KEY"
 QUICK = ("--phases", "lifecycle,examples,fuzzing,stateful", "--max-examples", "5")
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
+def gate(*argv: str) -> Outcome:
+    return runcontract("gate", *argv)
 
 
-def gate(*argv: str) -> Result:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = runcontract(["gate", *argv], stdout, stderr)
-    return Result(code, stdout.getvalue(), stderr.getvalue())
+@functools.cache
+def _bound_never_listening() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    atexit.register(sock.close)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def closed_port() -> int:
-    """A loopback port nothing listens on: bound, then released."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A loopback port that refuses connections: bound and never listened on, for the session.
+
+    Held, not released: a released port could be taken by a server of a test running at the
+    same time (pytest-xdist).
+    """
+    port: int = _bound_never_listening().getsockname()[1]
     return port

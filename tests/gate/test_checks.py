@@ -15,13 +15,13 @@ from runcontract.model import Profile
 from runcontract.server import create_app
 from tests.serving import serving
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)  # a hang; a loaded machine took 87 s for one gate
 HEADERS = {"Authorization": "Bearer sk-test-st", "OpenAI-Beta": "assistants=v2"}
 
 
 def st_run(base_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """`st run` of the shipped document with the runcontract checks only, on real ids."""
-    with httpx.Client(base_url=base_url, headers=HEADERS, timeout=10) as client:
+    with httpx.Client(base_url=base_url, headers=HEADERS, timeout=60) as client:
         assistant = client.post("/assistants", json={"model": "gpt-4o", "instructions": "x"})
         thread = client.post("/threads", json={"messages": [{"role": "user", "content": "hi"}]})
     config = tmp_path / "schemathesis.toml"
@@ -56,7 +56,7 @@ def st_run(base_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=540,
         check=False,
     )
 

@@ -69,6 +69,7 @@ def harness() -> Iterator[Harness]:
 class LiveServer:
     base_url: str  # http://127.0.0.1:PORT/v1
     recorder: Recorder
+    clock: ManualClock | None = None  # None: the wall clock
 
 
 @pytest.fixture
@@ -77,3 +78,16 @@ def live_server() -> Iterator[LiveServer]:
     recorder = Recorder(create_app(step_seconds=LIVE_STEP_SECONDS))
     with serving(recorder) as base_url:
         yield LiveServer(base_url, recorder)
+
+
+@pytest.fixture
+def paused_live_server() -> Iterator[LiveServer]:
+    """As live_server, but on a ManualClock: a run stays where it is until the test moves time.
+
+    For a test whose requests must reach a run in a given status: on the wall clock a loaded
+    machine can let the run move on between two requests.
+    """
+    clock = ManualClock()
+    recorder = Recorder(create_app(clock=clock, step_seconds=STEP_SECONDS))
+    with serving(recorder) as base_url:
+        yield LiveServer(base_url, recorder, clock)

@@ -20,6 +20,7 @@ a fresh app with the given faults and writes runs.jsonl and recording.har under 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,12 +95,32 @@ def _json_or_text(raw: bytes) -> JSON:
         return raw.decode("utf-8", "replace")
 
 
+class RecordingNotSettledError(AssertionError):
+    pass
+
+
 class Recorder:
-    """An ASGI middleware that keeps every exchange with the app it wraps."""
+    """An ASGI middleware that keeps every exchange with the app it wraps.
+
+    Under uvicorn the app runs in another thread, and a client can be done with an answer before
+    the app is: the SDK closes a stream at its `[DONE]` event, before the server has sent the
+    stream's last (empty) message. Read a live server's recording after `settled()`.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.exchanges: list[Exchange] = []
+        self._unfinished = 0
+        self._finished = threading.Condition()
+
+    def settled(self, within: float = 30.0) -> Recorder:
+        """Wait until every exchange begun is recorded; raise if that takes over `within` s."""
+        with self._finished:
+            if not self._finished.wait_for(lambda: self._unfinished == 0, timeout=within):
+                raise RecordingNotSettledError(
+                    f"{self._unfinished} exchange(s) still unfinished after {within} s"
+                )
+        return self
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,14 +143,12 @@ class Recorder:
             if done:
                 return
             done = True
-            exchange.request_raw = bytes(received)
-            exchange.request_body = _json_or_text(exchange.request_raw)
-            exchange.raw = bytes(sent)
-            if exchange.is_stream:
-                exchange.events = parse_sse(exchange.raw.decode())
-            elif exchange.raw.strip():
-                exchange.body = orjson.loads(exchange.raw)
-            self.exchanges.append(exchange)
+            try:
+                self._keep(exchange, received, sent)
+            finally:
+                with self._finished:
+                    self._unfinished -= 1
+                    self._finished.notify_all()
 
         async def receive_and_keep() -> Message:
             message = await receive()
@@ -152,10 +171,22 @@ class Recorder:
                     finish()
             await send(message)
 
+        with self._finished:
+            self._unfinished += 1
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
             finish()
+
+    def _keep(self, exchange: Exchange, received: bytearray, sent: bytearray) -> None:
+        exchange.request_raw = bytes(received)
+        exchange.request_body = _json_or_text(exchange.request_raw)
+        exchange.raw = bytes(sent)
+        if exchange.is_stream:
+            exchange.events = parse_sse(exchange.raw.decode())
+        elif exchange.raw.strip():
+            exchange.body = orjson.loads(exchange.raw)
+        self.exchanges.append(exchange)
 
     # -- views -----------------------------------------------------------------------------------
     def json_bodies(self) -> list[JSON]:

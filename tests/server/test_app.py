@@ -32,7 +32,7 @@ def assert_error(
     assert response.status_code == status, response.text
     body = response.json()
     assert schema_errors(body, Profile.V2, "ErrorResponse") == []
-    error = body["error"]
+    error: dict[str, Any] = body["error"]
     assert set(error) == {"message", "type", "param", "code"}
     assert error["code"] == code
     assert error["param"] == param
@@ -556,7 +556,7 @@ def five_runs(harness: Harness) -> tuple[str, list[str]]:
 
 
 def runs_page(h: Harness, thread: str, **params: Any) -> dict[str, Any]:
-    page = h.v2.get(f"/threads/{thread}/runs", **params)
+    page: dict[str, Any] = h.v2.get(f"/threads/{thread}/runs", **params)
     if page["data"]:  # the schema wants string cursors; the real API sends null on empty pages
         assert schema_errors(page, Profile.V2, "ListRunsResponse") == []
     assert set(page) == {"object", "data", "first_id", "last_id", "has_more"}

@@ -8,7 +8,6 @@ engine, from the recording itself (observations) and from the written HAR file (
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,11 @@ from typing import Any
 import orjson
 import pytest
 
-from runcontract.cli import run as runcontract
 from runcontract.engine import Engine
 from runcontract.model import Observation, Profile, Severity
 from runcontract.server import CATALOGUE, UnknownFaultError, create_app, list_faults
 from runcontract.sources.reader import read_paths
+from tests.command import runcontract
 from tests.server.conformance import real_keys, schema_errors
 from tests.server.recording import Recording, record_flows
 
@@ -155,7 +154,7 @@ def test_each_fault_breaks_its_rule_and_only_its_family(name: str, tmp_path: Pat
     assert file_verdict(recording.har) == found
 
 
-def _pages(recording: Recording) -> list[tuple[dict[str, Any], list[Any]]]:
+def _pages(recording: Recording) -> list[tuple[dict[str, str], dict[str, Any]]]:
     pages = []
     for exchange in recording.recorder.exchanges:
         if exchange.method == "GET" and exchange.path.endswith("/runs") and exchange.status == 200:
@@ -232,9 +231,8 @@ def test_faults_combine(tmp_path: Path) -> None:
 
 # -- through `runcontract validate` --------------------------------------------------------------
 def validate(*argv: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = runcontract(["validate", "--strict", *argv], out, err)
-    return code, out.getvalue() + err.getvalue()
+    outcome = runcontract("validate", "--strict", *argv)
+    return outcome.code, outcome.output
 
 
 def test_validate_passes_the_honest_recordings(honest: Recording) -> None:

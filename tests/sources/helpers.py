@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from runcontract.model import Observation, ReadError
+from runcontract.model import Observation, Prejudged, ReadError
 from runcontract.sources import FileDone, read_paths
 
 SHARED = Path(os.environ.get("RUNCONTRACT_SHARED", Path(__file__).parents[3] / "shared"))
@@ -20,7 +20,7 @@ REAL = SHARED / "corpus" / "real"
 
 @dataclass
 class Reading:
-    items: list[Observation | ReadError | FileDone] = field(default_factory=list)
+    items: list[Observation | Prejudged | ReadError | FileDone] = field(default_factory=list)
 
     @property
     def observations(self) -> list[Observation]:
