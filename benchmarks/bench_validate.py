@@ -61,7 +61,7 @@ class _Breaker:
     """Breaks one rule of a valid run, drawn from the property tests' single-rule breaks."""
 
     def __init__(self) -> None:
-        from tests.engine.test_properties import BREAKS, run_profile  # noqa: PLC0415
+        from tests.engine.breaks import BREAKS, run_profile  # noqa: PLC0415
 
         self._profile_of = run_profile
         self._schema = [b for b in BREAKS if b.code == "S001"]

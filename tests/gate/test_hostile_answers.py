@@ -99,7 +99,7 @@ def test_a_deep_run_answer_is_judged_without_recursion(depth: int) -> None:
 
 
 def test_the_engine_names_where_a_run_nests_too_deep() -> None:
-    run = {"id": "run_x", "object": "thread.run", "metadata": {"k": []}}
+    run: dict[str, Any] = {"id": "run_x", "object": "thread.run", "metadata": {"k": []}}
     inner: Any = run["metadata"]["k"]
     for _ in range(MAX_NESTING):
         inner.append([])

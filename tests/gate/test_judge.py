@@ -204,7 +204,7 @@ def test_runs_in_a_list_page_are_judged_by_the_engine_and_counted_as_known() -> 
     assert {"run_9", "thread_9"} <= found.known_ids
 
 
-DESCENDING_PAGE = {
+DESCENDING_PAGE: dict[str, Any] = {
     "object": "list",
     "data": [
         {"id": "run_b", "object": "thread.run", "created_at": 2},

@@ -14,7 +14,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.gate.helpers import Result, gate
+from tests.command import Outcome
+from tests.gate.helpers import gate
 from tests.gate.lenient import KEY, Lenient
 from tests.serving import serving
 
@@ -24,7 +25,7 @@ BUDGET = 16
 
 @dataclass
 class Seen:
-    result: Result
+    result: Outcome
     server: Lenient
     junit: Path
 

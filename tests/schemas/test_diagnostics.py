@@ -21,8 +21,8 @@ from runcontract.model import Observation, Profile
 from runcontract.schemas import SchemaError, _leaf, load_bundle, profile_schema
 from runcontract.sources import read_paths
 from tests.corpus.verdicts import inputs, provenance
-from tests.engine.test_fuzz import add_junk, json_values
-from tests.engine.test_properties import BREAKS, DEVIATIONS, Break, runs
+from tests.engine.breaks import BREAKS, DEVIATIONS, Break
+from tests.strategies import add_junk, json_values, runs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 WHOLE = {p: jsonschema.Draft202012Validator(load_bundle(p)) for p in Profile}

@@ -248,4 +248,6 @@ def test_validate_fails_a_fault_recording_with_its_rule(name: str, tmp_path: Pat
     recording = record_flows([name], tmp_path)
     code, output = validate(str(recording.har))
     assert code == 1
-    assert CATALOGUE[name].rule in output
+    rule = CATALOGUE[name].rule
+    assert rule is not None
+    assert rule in output

@@ -39,6 +39,7 @@ from types import FrameType
 from typing import IO
 
 import yaml
+
 from tools.peers.evidence import Dispute, dispute_of
 from tools.peers.findings import Occurrence, read_findings
 from tools.peers.render import Page, PeerResult, render
