@@ -23,6 +23,7 @@ from runcontract.model import Profile
 from runcontract.options import add_rule_options
 from runcontract.redact import redact
 from runcontract.reporters import REPORTERS
+from runcontract.reporters.text import counted
 from runcontract.runner import Progress, exit_code, validate_paths
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_COULD_NOT_CHECK = 0, 1, 2, 3
@@ -184,7 +185,7 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
     if args.output:
         stdout.write(
-            f"runcontract: {summary.objects} run objects, {summary.failed} failed, "
+            f"runcontract: {counted(summary.objects, 'run object')}, {summary.failed} failed, "
             f"{summary.unreadable} unreadable; report written to {args.output}\n"
         )
     if summary.objects == 0 and not summary.unreadable:

@@ -22,6 +22,7 @@ from runcontract.model import (
 )
 from runcontract.redact import redact
 from runcontract.reporters import Reporter
+from runcontract.reporters.text import counted
 from runcontract.sources import FileDone, read_paths
 
 
@@ -115,7 +116,8 @@ class Progress:
             if isinstance(item, FileDone):
                 count = 0
                 self._say(
-                    f"{item.file}: done, {item.observations} run objects, {item.errors} unreadable"
+                    f"{item.file}: done, {counted(item.observations, 'run object')}, "
+                    f"{item.errors} unreadable"
                 )
             else:
                 count += 1

@@ -26,7 +26,7 @@ def test_progress_names_each_file_and_counts_long_ones(tmp_path: Path) -> None:
         f"runcontract: {lines}: 20000 items read",
         f"runcontract: {lines}: done, 20001 run objects, 0 unreadable",
         f"runcontract: reading {small} (0.0 MiB)",
-        f"runcontract: {small}: done, 1 run objects, 0 unreadable",
+        f"runcontract: {small}: done, 1 run object, 0 unreadable",
     ]
 
 

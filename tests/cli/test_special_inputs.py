@@ -96,7 +96,7 @@ def test_bad_lines_at_the_start_of_a_jsonl_are_named_and_the_good_ones_judged(
         code, out, _ = cli("validate", str(path))
         assert code == 2, out
         assert f"{path}:line 2: unreadable" in out
-        assert "checked 2 run objects in 1 files: 2 passed" in out
+        assert "checked 2 run objects in 1 file: 2 passed" in out
 
 
 def test_a_bad_first_line_of_a_jsonl_is_that_line_s_error(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_text_output_names_file_entry_run_rule_path_and_message(tmp_path: Path) 
     assert line.startswith(f"{target}:line 1: {run_object['id']} ({status}, ")
     assert ": error T002 $." in line
     assert "is before started_at" in line
-    assert out.splitlines()[-1].startswith("checked 1 run objects in 1 files: 0 passed, 1 failed")
+    assert out.splitlines()[-1].startswith("checked 1 run object in 1 file: 0 passed, 1 failed")
 
 
 def test_warnings_alone_pass_and_strict_fails_them() -> None:

@@ -9,6 +9,11 @@ from runcontract.model import ObjectResult, ReadError, Severity, Summary
 from runcontract.redact import redact
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 file`, `2 files`: a count with its noun in the number it takes."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 class TextReporter:
     reports_clean = False
 
@@ -55,7 +60,8 @@ class TextReporter:
             counts = ", ".join(f"{code} x{n}" for code, n in sorted(self.by_rule.items()))
             write(f"by rule: {counts}\n")
         write(
-            f"checked {summary.objects} run objects in {summary.files} files: "
+            f"checked {counted(summary.objects, 'run object')} in "
+            f"{counted(summary.files, 'file')}: "
             f"{summary.passed} passed, {summary.failed} failed, {summary.unreadable} unreadable "
-            f"({summary.errors} errors, {summary.warnings} warnings)\n"
+            f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})\n"
         )
