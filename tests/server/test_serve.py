@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -38,6 +41,8 @@ def serving(*argv: str) -> Iterator[tuple[subprocess.Popen[str], str, float]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a key in the environment would make it refuse the tests' own key
+        env={k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"},
     )
     try:
         assert process.stdout is not None
@@ -226,3 +231,74 @@ def test_serve_is_a_runcontract_command() -> None:
     unknown = runcontract("serve", "--fault", "nope")
     assert unknown.code == 2
     assert "unknown fault 'nope'" in unknown.err
+
+
+def _readme_serve_and_gate() -> list[str]:
+    """The README's block that starts `serve` and points the gate at it, one command a line."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        if "runcontract serve --port" in block and "runcontract gate --base-url" in block:
+            return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    raise AssertionError("the README has no serve + gate block")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_readme_serve_and_gate_steps_pass_as_written() -> None:
+    """serve and the gate read the same key, so the README's steps give a conformant verdict."""
+    export, serve, gate = _readme_serve_and_gate()
+    name, key = export.removeprefix("export ").split("=", 1)
+    assert serve.endswith("&")
+    port = str(_free_port())
+    env = {k: v for k, v in os.environ.items() if k != name} | {name: key}
+    serve_argv = [a if a != "8765" else port for a in shlex.split(serve.rstrip("& "))]
+    gate_argv = [a.replace(":8765/", f":{port}/") for a in shlex.split(gate)]
+    command = [sys.executable, "-m", "runcontract", *serve_argv[1:]]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as server:
+        try:
+            assert server.stdout is not None
+            assert server.stdout.readline().startswith(LISTENING)
+            policy = server.stdout.readline()
+            assert f"accepts only the key in ${name}" in policy, policy
+            assert key not in policy
+            gate_run = subprocess.run(
+                [sys.executable, "-m", "runcontract", *gate_argv[1:]],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=540,
+                check=False,
+            )
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.communicate(timeout=60)
+    assert gate_run.returncode == 0, gate_run.stdout + gate_run.stderr
+    assert "verdict: conformant (exit 0)" in gate_run.stdout
+    assert key not in gate_run.stdout + gate_run.stderr
+
+
+@pytest.mark.slow
+def test_serve_without_a_key_says_it_accepts_any() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    command = [sys.executable, "-m", "runcontract", "serve", "--port", "0"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as server:
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline()[len(LISTENING) :].strip()
+            assert "accepts any bearer token" in server.stdout.readline()
+            headers = {**HEADERS, "Authorization": "Bearer anything"}
+            assert httpx.post(f"{url}/assistants", headers=headers, json={"model": "m"}).is_success
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.communicate(timeout=60)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 from typing import Any, TextIO
 
@@ -51,7 +52,14 @@ def configure_serve_parser(parser: argparse.ArgumentParser) -> argparse.Argument
         "--api-key",
         default=None,
         metavar="KEY",
-        help="accept only this bearer token (by default any non-empty token is accepted)",
+        help="accept only this bearer token (default: the key in --api-key-env)",
+    )
+    parser.add_argument(
+        "--api-key-env",
+        default="OPENAI_API_KEY",
+        metavar="NAME",
+        help="accept only the key in this environment variable when it is set, as the gate "
+        "sends it (OPENAI_API_KEY); with neither, any non-empty token is accepted",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated ids (0)")
     return parser
@@ -96,6 +104,19 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _key_policy(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The key the server accepts, and how that reads (never the key itself)."""
+    if args.api_key:
+        return args.api_key, "accepts only the key given by --api-key"
+    from_env = os.environ.get(args.api_key_env, "")
+    if from_env:
+        return from_env, f"accepts only the key in ${args.api_key_env}"
+    return None, (
+        f"accepts any bearer token: set ${args.api_key_env} (or --api-key) to refuse the "
+        "others, as the contract does (a gate reports H009 otherwise)"
+    )
+
+
 def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.list_faults:
         for line in format_faults():
@@ -111,9 +132,10 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     from runcontract.server.app import create_app  # noqa: PLC0415
 
+    api_key, accepting = _key_policy(args)
     try:
         app = create_app(
-            faults=args.faults, step_seconds=args.step_seconds, api_key=args.api_key, seed=args.seed
+            faults=args.faults, step_seconds=args.step_seconds, api_key=api_key, seed=args.seed
         )
     except UnknownFaultError as exc:
         print(f"runcontract serve: {exc}", file=stderr)
@@ -139,6 +161,7 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             await asyncio.sleep(0.002)
         url = _url(sock)
         print(f"runcontract reference server listening on {url}{faults}", file=stdout, flush=True)
+        print(f"runcontract reference server {accepting}", file=stdout, flush=True)
 
     async def serve() -> bool:
         announcing = asyncio.create_task(announce())
