@@ -44,11 +44,20 @@ class Scripted:
 
 @contextmanager
 def client_for(
-    app: Scripted, *, policy: Policy | None = None, due: Callable[[Exchange], bool] | None = None
+    app: Any,
+    *,
+    policy: Policy | None = None,
+    due: Callable[[Exchange], bool] | None = None,
 ) -> Iterator[tuple[GateClient, list[Exchange]]]:
+    """A client of an ASGI app in process, or of a `Target` as it is (a real socket)."""
     seen: list[Exchange] = []
+    target = (
+        app
+        if isinstance(app, Target)
+        else Target("scripted", "http://scripted.invalid/v1", httpx.ASGITransport(app=app))
+    )
     client = GateClient(
-        Target("scripted", "http://scripted.invalid/v1", httpx.ASGITransport(app=app)),
+        target,
         api_key=KEY,
         policy=policy or Policy(backoff=0.01),
         on_exchange=seen.append,
@@ -324,17 +333,8 @@ def test_a_transient_failure_whose_retry_was_answered_is_no_problem() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    client = GateClient(
-        Target("drops", "http://drops.invalid/v1", httpx.ASGITransport(app=drops_once)),
-        api_key=KEY,
-        policy=Policy(backoff=0.01),
-        on_exchange=lambda _e: None,
-        due_client_error=lambda _e: False,
-    )
-    try:
+    with client_for(drops_once) as (client, _):
         exchange = client.request("GET", "/threads/t/runs", origin="test")
-    finally:
-        client.close()
     assert exchange.status == 200
     assert client.counters.retried == 1
     assert dict(client.counters.problems) == {}
@@ -364,17 +364,11 @@ def test_a_connection_reset_names_its_error_class_and_says_reset() -> None:
 
     worker = threading.Thread(target=reset_each, daemon=True)
     worker.start()
-    client = GateClient(
-        Target("resets", f"http://127.0.0.1:{port}/v1"),
-        api_key=KEY,
-        policy=Policy(backoff=0.01, request_timeout=10),
-        on_exchange=lambda _e: None,
-        due_client_error=lambda _e: False,
-    )
+    target = Target("resets", f"http://127.0.0.1:{port}/v1")
     try:
-        exchange = client.request("GET", "/threads/t/runs", origin="test")
+        with client_for(target, policy=Policy(backoff=0.01, request_timeout=10)) as (client, _):
+            exchange = client.request("GET", "/threads/t/runs", origin="test")
     finally:
-        client.close()
         listener.close()
         worker.join(timeout=10)
     assert exchange.problem is Problem.UNREACHABLE

@@ -33,16 +33,24 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 @contextmanager
-def serving(*argv: str) -> Iterator[tuple[subprocess.Popen[str], str, float]]:
-    """The server as a subprocess; yields it, its listening line and how long it took."""
+def serving(
+    *argv: str, key: tuple[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str, float]]:
+    """The server as a subprocess; yields it, its listening line and how long it took.
+
+    Its environment has no OPENAI_API_KEY (which would make it refuse the tests' own key) unless
+    `key` gives an environment variable and its value.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    if key is not None:
+        env[key[0]] = key[1]
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "runcontract.server", "--port", "0", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        # a key in the environment would make it refuse the tests' own key
-        env={k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"},
+        env=env,
     )
     try:
         assert process.stdout is not None
@@ -257,30 +265,22 @@ def test_the_readme_serve_and_gate_steps_pass_as_written() -> None:
     name, key = export.removeprefix("export ").split("=", 1)
     assert serve.endswith("&")
     port = str(_free_port())
-    env = {k: v for k, v in os.environ.items() if k != name} | {name: key}
     serve_argv = [a if a != "8765" else port for a in shlex.split(serve.rstrip("& "))]
     gate_argv = [a.replace(":8765/", f":{port}/") for a in shlex.split(gate)]
-    command = [sys.executable, "-m", "runcontract", *serve_argv[1:]]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as server:
-        try:
-            assert server.stdout is not None
-            assert server.stdout.readline().startswith(LISTENING)
-            policy = server.stdout.readline()
-            assert f"accepts only the key in ${name}" in policy, policy
-            assert key not in policy
-            gate_run = subprocess.run(
-                [sys.executable, "-m", "runcontract", *gate_argv[1:]],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=540,
-                check=False,
-            )
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.communicate(timeout=60)
+    assert serve_argv[:2] == ["runcontract", "serve"]
+    with serving(*serve_argv[2:], key=(name, key)) as (process, _, _):
+        assert process.stdout is not None
+        policy = process.stdout.readline()
+        assert f"accepts only the key in ${name}" in policy, policy
+        assert key not in policy
+        gate_run = subprocess.run(
+            [sys.executable, "-m", "runcontract", *gate_argv[1:]],
+            capture_output=True,
+            text=True,
+            env={**os.environ, name: key},
+            timeout=540,
+            check=False,
+        )
     assert gate_run.returncode == 0, gate_run.stdout + gate_run.stderr
     assert "verdict: conformant (exit 0)" in gate_run.stdout
     assert key not in gate_run.stdout + gate_run.stderr
@@ -288,17 +288,9 @@ def test_the_readme_serve_and_gate_steps_pass_as_written() -> None:
 
 @pytest.mark.slow
 def test_serve_without_a_key_says_it_accepts_any() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    command = [sys.executable, "-m", "runcontract", "serve", "--port", "0"]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as server:
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline()[len(LISTENING) :].strip()
-            assert "accepts any bearer token" in server.stdout.readline()
-            headers = {**HEADERS, "Authorization": "Bearer anything"}
-            assert httpx.post(f"{url}/assistants", headers=headers, json={"model": "m"}).is_success
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.communicate(timeout=60)
+    with serving() as (process, line, _):
+        assert process.stdout is not None
+        url = line[len(LISTENING) :].strip()
+        assert "accepts any bearer token" in process.stdout.readline()
+        headers = {**HEADERS, "Authorization": "Bearer anything"}
+        assert httpx.post(f"{url}/assistants", headers=headers, json={"model": "m"}).is_success
