@@ -123,6 +123,19 @@ def test_the_judge_keeps_verdicts_not_bodies() -> None:
     answers, size = 20, 1024 * 1024
     found = judge()
     found.known_ids.update({"thread_a", "run_x"})
+    # one answer of the same kind first: the modules and caches the first verdict loads are not
+    # what the judge keeps of its answers, and in a test run alone they would be counted
+    warm_run = {
+        "id": "run_x",
+        "object": "thread.run",
+        "status": "queued",
+        "metadata": {"a": "x" * 600},
+    }
+    warm = exchange("GET", "/threads/thread_a/runs/run_x", 200, warm_run)
+    warm.number = 0
+    found.judge(warm)
+    del warm
+    gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
@@ -143,9 +156,11 @@ def test_the_judge_keeps_verdicts_not_bodies() -> None:
     finally:
         tracemalloc.stop()
     judged = answers * size
-    assert len(found.verdicts) == answers
+    assert len(found.verdicts) == answers + 1
     assert kept < judged / 20, f"{kept:,} bytes kept of {judged:,} judged"
     for verdict in found.verdicts.values():
+        if verdict.exchange.number == 0:
+            continue
         assert verdict.exchange.response_body == b""
         for violation in verdict.violations():
             assert len(violation.message) < 1100
