@@ -68,6 +68,8 @@ def violation_json(violation: Violation) -> dict[str, Any]:
     }
     if violation.related is not None:
         data["related"] = str(violation.related)
+    if violation.reproduce is not None:
+        data["reproduce"] = violation.reproduce
     return data
 
 
