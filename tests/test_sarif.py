@@ -33,7 +33,7 @@ def _validator() -> Any:
     return cls(schema)
 
 
-def _conforms(document: dict[str, Any]) -> None:
+def conforms_to_sarif(document: dict[str, Any]) -> None:
     errors = [f"{e.json_path}: {e.message}" for e in _validator().iter_errors(document)]
     assert not errors, errors[:5]
 
@@ -63,7 +63,7 @@ def test_a_validate_run_with_errors_is_valid_sarif_with_every_violation(tmp_path
     report = runcontract("validate", "--format", "json", *paths)
     assert sarif.code == report.code == 1
     document = json.loads(sarif.out)
-    _conforms(document)
+    conforms_to_sarif(document)
     assert _results(document) == _violations(report.out)
     assert {level for _, level in _results(document)} == {"error", "warning"}
 
@@ -102,7 +102,7 @@ def test_a_clean_validate_run_is_valid_sarif_without_results() -> None:
     outcome = runcontract("validate", "--format", "sarif", *map(str, VALID))
     assert outcome.code == 0
     document = json.loads(outcome.out)
-    _conforms(document)
+    conforms_to_sarif(document)
     (run,) = document["runs"]
     assert run["results"] == []
     assert run["invocations"][0]["executionSuccessful"] is True
@@ -112,7 +112,7 @@ def test_a_relative_path_is_a_relative_artifact_uri(monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(HERE.parent)
     path = INVALID[0].relative_to(HERE.parent)
     document = json.loads(runcontract("validate", "--format", "sarif", str(path)).out)
-    _conforms(document)
+    conforms_to_sarif(document)
     locations = [r["locations"][0] for r in document["runs"][0]["results"]]
     assert {loc["physicalLocation"]["artifactLocation"]["uri"] for loc in locations} == {
         path.as_posix()
@@ -133,7 +133,7 @@ def test_a_gate_run_with_errors_is_valid_sarif_with_every_violation(tmp_path: Pa
     )
     assert outcome.code == 1, outcome.output
     document = json.loads(sarif.read_text())
-    _conforms(document)
+    conforms_to_sarif(document)
     assert _results(document) == _violations(report.read_text())
     assert {"H001", "L003"} <= {rule for rule, _ in _results(document)}
     for result in document["runs"][0]["results"]:
