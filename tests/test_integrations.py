@@ -186,3 +186,18 @@ def test_the_pre_commit_hook_passes_a_valid_fixture_and_fails_an_invalid_one(
     failed = try_repo("run.json", "broken.json")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "broken.json: run_F9KYpuyr0Yzxh7KmLIlRXJb8 (failed, v2): error C003" in failed.stdout
+
+
+def test_the_readme_uses_the_action_with_inputs_it_declares() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    declared = set(_action()["inputs"])
+    used = []
+    for block in re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL):
+        steps = yaml.safe_load(block)
+        if isinstance(steps, dict):  # a whole job: its steps
+            steps = [s for job in steps.get("jobs", {}).values() for s in job["steps"]]
+        for step in steps if isinstance(steps, list) else []:
+            if str(step.get("uses", "")).endswith("/runcontract@main"):
+                used.append(step)
+                assert set(step["with"]) <= declared
+    assert len(used) == 2  # the gate job and the recorded fixtures
