@@ -208,3 +208,54 @@ def test_the_printed_command_gets_the_answer_the_gate_judged(
     assert interaction["request"]["method"] == method
     assert interaction["response"]["status"]["code"] == 500
     assert json.loads(answer.stdout) == json.loads(interaction["response"]["body"]["string"])
+
+
+def _har(cassette: dict[str, Any]) -> dict[str, Any]:
+    """The same exchanges as HAR 1.2 writes them."""
+
+    def pairs(headers: dict[str, list[str]]) -> list[dict[str, str]]:
+        return [{"name": n, "value": v} for n, values in headers.items() for v in values]
+
+    entries = []
+    for interaction in cassette["interactions"]:
+        request, response = interaction["request"], interaction["response"]
+        entry: dict[str, Any] = {
+            "request": {
+                "method": request["method"],
+                "url": request["uri"],
+                "headers": pairs(request["headers"]),
+            },
+            "response": {
+                "status": response["status"]["code"],
+                "headers": pairs(response["headers"]),
+                "content": {"mimeType": "application/json", "text": response["body"]["string"]},
+            },
+        }
+        if request["body"] is not None:
+            entry["request"]["postData"] = {"mimeType": "application/json", "text": request["body"]}
+        entries.append(entry)
+    return {
+        "log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}
+    }
+
+
+def test_a_finding_in_a_har_carries_its_request_and_entry(tmp_path: Path) -> None:
+    run = json.loads((EXAMPLES / "invalid" / "C003-v2-failed.json").read_text())
+    recording = tmp_path / "traffic.har"
+    recording.write_text(json.dumps(_har(_cassette(run))))
+    report = runcontract("validate", "--format", "json", str(recording))
+    assert report.code == 1
+    assert FAKE_KEY[:12] not in report.output
+    (result,) = json.loads(report.out)["results"]
+    assert result["source"].endswith(":entry 2")
+    (command,) = {v["reproduce"] for v in result["violations"]}
+    words = shlex.split(command)
+    assert words[:5] == [
+        "curl",
+        "-sS",
+        "-X",
+        "POST",
+        URL.replace("thread_abc123", run["thread_id"]),
+    ]
+    assert words[5:7] == KEY_WORDS
+    assert json.loads(words[words.index("--data-raw") + 1])["instructions"] == "it's $HOME"

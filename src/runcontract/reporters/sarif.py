@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 from urllib.parse import quote
 
-from runcontract.model import ObjectResult, ReadError, Source, Summary, Violation
+from runcontract.model import ObjectResult, ReadError, Severity, Source, Summary, Violation
 from runcontract.redact import redact
 from runcontract.reporters.jsonreport import plain
 
@@ -68,7 +68,7 @@ class SarifReporter:
 
     def result(self, result: ObjectResult) -> None:
         for violation in result.violations:
-            if self.quiet and violation.severity.value == "warning":
+            if self.quiet and violation.severity is Severity.WARNING:
                 continue
             self.results.append(self._result(result, violation))
 
