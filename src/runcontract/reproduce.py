@@ -59,12 +59,9 @@ def curl(
     options: list[str] = []
     pairs = [(name.lower(), value) for name, value in headers]
     for kept in KEPT_HEADERS:  # in one order, whatever order the recorder kept them in
-        options += [
-            word
-            for name, value in pairs
-            if name == kept
-            for word in ("-H", f"{HEADER_NAMES[kept]}: {value}")
-        ]
+        for name, value in pairs:
+            if name == kept:
+                options += ["-H", f"{HEADER_NAMES[kept]}: {value}"]
     if body is not None:
         options += ["--data-raw", body]  # not -d: a body starting with @ is not a file name
     if any("\x00" in word for word in (*words, *options)):
