@@ -51,6 +51,7 @@ class Request:
     path: str  # URL path without query, for example /v1/threads/thread_1/runs/run_1/cancel
     body: JSON = None  # parsed JSON body of the request, or None
     headers: tuple[tuple[str, str], ...] = ()  # lower-case names; never carries credentials
+    url: str | None = None  # the full URL as recorded, query included, when there was one
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class Violation:
     value: JSON = None
     source: Source | None = None
     related: Source | None = None  # for lifecycle rules: the earlier observation it contradicts
+    reproduce: str | None = None  # the request that showed it, as a command (reproduce.py)
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from runcontract.model import (
 from runcontract.redact import redact
 from runcontract.reporters import Reporter
 from runcontract.reporters.text import counted
+from runcontract.reproduce import attach, request_command
 from runcontract.sources import FileDone, read_paths
 
 
@@ -73,6 +74,8 @@ def judge_stream(
             result = engine.judge(item)
             if tracker is not None:
                 tracker.observe(item, result)
+            if result.violations and item.request is not None:
+                attach(result, request_command(item.request))
             count(summary, result)
             reporter.result(result)
         elif isinstance(item, ReadError):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from runcontract.model import Profile
 from runcontract.options import add_rule_options, rule_codes
 
-REPORT_KINDS = ("text", "json", "junit")
+REPORT_KINDS = ("text", "json", "junit", "sarif")
 
 
 def _phases(text: str) -> list[str]:
@@ -159,7 +159,7 @@ def add_gate_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         action="extend",
         default=[],
         metavar="KIND=PATH,...",
-        help="also write reports: junit=PATH, json=PATH, text=PATH",
+        help="also write reports: junit=PATH, json=PATH, sarif=PATH, text=PATH",
     )
     output.add_argument(
         "--record",

@@ -21,6 +21,7 @@ from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.gate.document import GateDocument, Operation
 from runcontract.gate.traffic import Exchange
 from runcontract.model import JSON, ObjectResult, Observation, Profile, ReadError, Source, Violation
+from runcontract.reproduce import attach, curl
 from runcontract.sources import DEFAULT_LIMITS
 from runcontract.sources.context import FileContext
 from runcontract.sources.exchanges import Exchange as RecordedExchange
@@ -42,6 +43,7 @@ class Verdict:
     results: list[ObjectResult] = field(default_factory=list)
     http: ObjectResult | None = None
     unreadable: list[ReadError] = field(default_factory=list)
+    reproduce: str | None = None  # the request as a curl command, for findings added later too
 
     def violations(self) -> Iterator[Violation]:
         for result in self.results:
@@ -173,6 +175,9 @@ class Judge:
             exchange.interaction = next(self._interactions)
         if exchange.answered and not exchange.retried:
             self._judge_answer(exchange, operation, verdict)
+            verdict.reproduce = curl(
+                exchange.method, exchange.url, exchange.request_headers, exchange.request_body
+            )
         # What the reports and later checks need is the exchange's line, status and verdict;
         # the caller keeps the bodies for as long as it needs them, and no longer.
         verdict.exchange = replace(
@@ -180,8 +185,10 @@ class Judge:
         )
         for result in verdict.results:
             result.violations[:] = map(compact, result.violations)
+            attach(result, verdict.reproduce)
         if verdict.http is not None:
             verdict.http.violations[:] = map(compact, verdict.http.violations)
+            attach(verdict.http, verdict.reproduce)
         return verdict
 
     def _judge_answer(
@@ -226,6 +233,7 @@ class Judge:
             return False
         source = Source(verdict.unit, f"interaction {verdict.exchange.interaction}")
         violation = self.engine.violation(code, path, message, None, source=source)
+        violation = replace(violation, reproduce=verdict.reproduce)
         if verdict.http is None:
             verdict.http = ObjectResult(source, None, None, self.profile, [])
         if any((v.rule, v.message) == (code, message) for v in verdict.http.violations):

@@ -53,7 +53,10 @@ def operation_of(verdict: Verdict) -> str:
 
 
 def distinct(pairs: Iterable[tuple[Verdict, Violation]]) -> Iterable[str]:
-    """One line per (rule, operation): how often, and the first answer that showed it."""
+    """One line per (rule, operation): how often, and the first answer that showed it.
+
+    Under it, that answer's request as a command, so the finding can be seen again by hand.
+    """
     groups: dict[tuple[str, str], list[tuple[Verdict, Violation]]] = defaultdict(list)
     for verdict, violation in pairs:
         groups[(violation.rule, operation_of(verdict))].append((verdict, violation))
@@ -65,6 +68,8 @@ def distinct(pairs: Iterable[tuple[Verdict, Violation]]) -> Iterable[str]:
             f"  {violation.severity.value:<7} {rule}  x{len(members):<4} {operation} | e.g. "
             f"{verdict.unit} ({where}) | {violation.path}: {violation.message}"
         )
+        if violation.reproduce is not None:
+            yield f"            reproduce ({where}): {violation.reproduce}"
 
 
 def write_text(outcome: GateOutcome, stream: TextIO, *, verbose: bool = False) -> None:

@@ -58,6 +58,14 @@ def _shallow(value: Any) -> Any:
     return value
 
 
+def plain(value: Any) -> Any:
+    """The value as any JSON encoder takes it: infinities as null, too deep a value as text."""
+    try:
+        return json.loads(json.dumps(_exact(value), default=str))
+    except (RecursionError, ValueError):
+        return str(value)
+
+
 def violation_json(violation: Violation) -> dict[str, Any]:
     data: dict[str, Any] = {
         "rule": violation.rule,
@@ -68,6 +76,8 @@ def violation_json(violation: Violation) -> dict[str, Any]:
     }
     if violation.related is not None:
         data["related"] = str(violation.related)
+    if violation.reproduce is not None:
+        data["reproduce"] = violation.reproduce
     return data
 
 

@@ -61,6 +61,10 @@ class JunitReporter:
         if errors:
             suite.failures += 1
             detail = "\n".join(f"{v.rule} {v.path}: {v.message}" for v in errors)
+            # the violations of one run object came from one request: its command once
+            command = next((v.reproduce for v in errors if v.reproduce is not None), None)
+            if command is not None:
+                detail += f"\nreproduce ({result.source.entry or result.source.file}): {command}"
             first = errors[0]
             body.append(
                 f"<failure message={_attr(f'{first.rule} {first.path}: {first.message}')} "

@@ -1,4 +1,8 @@
-"""Plain text: one line per violation, `file:entry: run (status): severity CODE $.path: message`."""
+"""Plain text: one line per violation, `file:entry: run (status): severity CODE $.path: message`.
+
+Under the first violation of each rule that came from a recorded request, that request as a
+curl command: `  reproduce (interaction 5): curl ...`.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ class TextReporter:
         self.quiet = quiet
         self.by_rule: Counter[str] = Counter()
         self.empty_files: list[str] = []
+        self.reproduced: set[str] = set()  # rules whose first request was shown as a command
 
     def start(self) -> None:
         pass
@@ -30,6 +35,7 @@ class TextReporter:
         if not result.violations:
             return
         run = f"{result.run_id or '<no id>'} ({result.status or 'no status'}, {result.profile})"
+        where = result.source.entry or result.source.file
         for violation in result.violations:
             self.by_rule[violation.rule] += 1
             if self.quiet and violation.severity is Severity.WARNING:
@@ -39,6 +45,10 @@ class TextReporter:
                 f"{violation.path}: {violation.message}"
             )
             self.stream.write(redact(line) + "\n")
+            # one command per rule: the first example is enough to see the finding again
+            if violation.reproduce is not None and violation.rule not in self.reproduced:
+                self.reproduced.add(violation.rule)
+                self.stream.write(f"  reproduce ({where}): {redact(violation.reproduce)}\n")
 
     def read_error(self, error: ReadError) -> None:
         self.stream.write(redact(f"{error.source}: unreadable: {error.message}") + "\n")

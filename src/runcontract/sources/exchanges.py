@@ -170,6 +170,7 @@ def _request(exchange: Exchange, limits: Limits) -> Request | None:
         path=_path_of(exchange.url or ""),
         body=_request_body(exchange, limits),
         headers=exchange.request_headers,
+        url=scrub(exchange.url) if exchange.url else None,
     )
 
 
