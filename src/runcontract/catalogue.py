@@ -1,16 +1,20 @@
-"""The rule catalogue: contracts/*.yaml read into Rule records.
+"""The rule catalogue: contracts/*.yaml read into Rule records, and who emits each rule.
 
 The catalogue is data; this module only reads it and answers questions about it (which rules
 are on for a profile and a mode, what severity a rule has). The checks that implement the rules
-live in runcontract.rules and runcontract.engine.lifecycle.
+live in runcontract.rules (object rules), runcontract.engine.lifecycle (lifecycle rules) and
+runcontract.gate (HTTP rules); each declares the codes it emits in the same way, with
+`@emits(kind, *codes)` (object checks with `@object_check(*codes)`), so the catalogue,
+--select / --ignore and the docs all read one list. A test holds every declared code to a
+catalogue entry and every catalogue entry to a declaration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import yaml
 
@@ -22,6 +26,42 @@ from runcontract.model import JSON, Profile, Severity, Violation
 # faster, which every command pays at startup
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml", "http.yaml")
+
+Kind = Literal["object", "lifecycle", "http"]
+Emitter = TypeVar("Emitter", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A check (a function, a method, or a table of another tool's checks) and the codes it emits.
+
+    `kind` says what it judges: one run object, the observations of one run, or one HTTP
+    exchange. What may emit a code is found here and nowhere else.
+    """
+
+    kind: Kind
+    name: str  # module.qualname of the check, or of the table
+    codes: frozenset[str]
+
+
+DECLARATIONS: list[Declaration] = []
+
+
+def declare(kind: Kind, name: str, codes: Iterable[str]) -> Declaration:
+    """Declare a check that is not a function of ours: a table mapping another tool's checks."""
+    declaration = Declaration(kind, name, frozenset(codes))
+    DECLARATIONS.append(declaration)
+    return declaration
+
+
+def emits(kind: Kind, *codes: str) -> Callable[[Emitter], Emitter]:
+    """Declare the rule codes a lifecycle or HTTP check emits (object checks: `object_check`)."""
+
+    def register(function: Emitter) -> Emitter:
+        declare(kind, f"{function.__module__}.{function.__qualname__}", codes)
+        return function
+
+    return register
 
 
 class CatalogueError(RuncontractError):
@@ -134,3 +174,28 @@ class Catalogue:
                 raise KeyError(pattern)
             chosen |= found
         return chosen
+
+
+def declarations() -> list[Declaration]:
+    """Every check of every kind, with the codes it emits: what `--select` and the docs read.
+
+    Imports the modules that declare (the gate's among them), so it is for tests and tools,
+    not for a command's startup.
+    """
+    # imported here: they import this module, and a command needs only its own checks
+    import runcontract.engine.lifecycle  # noqa: PLC0415 - declares the lifecycle checks
+    import runcontract.gate.driver  # noqa: PLC0415 - declares the scenarios' HTTP checks
+    import runcontract.gate.judge  # noqa: PLC0415 - declares the answers' HTTP checks
+    import runcontract.gate.phases  # noqa: PLC0415, F401 - declares schemathesis's checks
+    from runcontract.engine.schemacheck import SCHEMA_RULE  # noqa: PLC0415
+    from runcontract.rules import OBJECT_CHECKS  # noqa: PLC0415
+
+    shapes = {rule.code for rule in load_catalogue().deviations() if "schema" in (rule.match or {})}
+    return [
+        Declaration("object", "runcontract.engine.schemacheck", frozenset({SCHEMA_RULE, *shapes})),
+        *(
+            Declaration("object", f"{check.run.__module__}.{check.name}", check.codes)
+            for check in OBJECT_CHECKS
+        ),
+        *DECLARATIONS,
+    ]

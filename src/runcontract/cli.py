@@ -19,17 +19,21 @@ from runcontract import __version__
 from runcontract._data import data_dir
 from runcontract.catalogue import load_catalogue
 from runcontract.engine import Engine, SelectionError
+from runcontract.errors import RuncontractError
 from runcontract.model import Profile
 from runcontract.options import add_rule_options
 from runcontract.redact import redact
 from runcontract.reporters import REPORTERS
 from runcontract.reporters.text import counted
 from runcontract.runner import Progress, exit_code, validate_paths
+from runcontract.vocabulary import ExitCode
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_COULD_NOT_CHECK = 0, 1, 2, 3
+# one table for every command (runcontract.vocabulary)
+EXIT_OK, EXIT_VIOLATIONS = ExitCode.OK, ExitCode.VIOLATIONS
+EXIT_USAGE, EXIT_COULD_NOT_CHECK = ExitCode.USAGE, ExitCode.COULD_NOT_CHECK
 
 
-class UsageError(Exception):
+class UsageError(RuncontractError):
     """The command line is wrong: exit 2 with the message and a pointer to --help."""
 
 

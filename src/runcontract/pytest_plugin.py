@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from runcontract.errors import RuncontractError  # no imports of its own: costs nothing
+
 if TYPE_CHECKING:
     from runcontract.gate.session import GateOutcome
     from runcontract.model import Violation
@@ -89,11 +91,11 @@ def pytest_collection_modifyitems(
 
 
 # -- the gate -------------------------------------------------------------------------------------
-class GateCouldNotCheckError(Exception):
+class GateCouldNotCheckError(RuncontractError):
     """The gate could not check the target: an error of the test run, not a verdict."""
 
 
-class ContractViolatedError(AssertionError):
+class ContractViolatedError(RuncontractError, AssertionError):
     """Error-severity violations of the Run contract."""
 
 
@@ -247,6 +249,9 @@ class RecordingItem(_VerdictItem):
         if unreadable:
             raise GateCouldNotCheckError("could not read:\n" + "\n".join(unreadable))
         observations = [i for i in read if isinstance(i, Observation)]
+        if not observations:
+            # as `validate` exits 3 on it: a check that saw nothing is not a pass
+            raise GateCouldNotCheckError(f"{self.name}: no run object found in it")
         for result in engine.judge_all(observations):
             self.violations.extend(result.violations)
 

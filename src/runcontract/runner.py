@@ -25,6 +25,7 @@ from runcontract.reporters import Reporter
 from runcontract.reporters.text import counted
 from runcontract.reproduce import attach, request_command
 from runcontract.sources import FileDone, read_paths
+from runcontract.vocabulary import ExitCode
 
 
 def count(summary: Summary, result: ObjectResult) -> None:
@@ -47,8 +48,13 @@ def judge_stream(
     engine: Engine,
     reporter: Reporter,
 ) -> Summary:
+    """Judge what the readers give, in order, through one judging loop; count and report it.
+
+    Observations go through `Engine.judging`; a `Prejudged` run (the fast lane's) only gets
+    the lifecycle rules, from its facts.
+    """
     summary = Summary()
-    tracker = engine.lifecycle_tracker()
+    judging = engine.judging()
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
     found: list[Violation] = []  # what the lifecycle finds on a prejudged run (seldom anything)
@@ -59,8 +65,7 @@ def judge_stream(
             run_id, status, profile, facts, deviations, source = item
             if deviations:
                 found = engine.deviations(deviations, profile, source)
-            if tracker is not None:
-                tracker.observe_facts(run_id, profile, facts, source, found)
+            judging.judge_facts(run_id, profile, facts, source, found)
             if found:
                 result = ObjectResult(source, run_id, status, profile, found)
                 found = []
@@ -71,9 +76,7 @@ def judge_stream(
             if reports_clean:
                 report(ObjectResult(source, run_id, status, profile, []))
         elif isinstance(item, Observation):
-            result = engine.judge(item)
-            if tracker is not None:
-                tracker.observe(item, result)
+            result = judging.judge(item)
             if result.violations and item.request is not None:
                 attach(result, request_command(item.request))
             count(summary, result)
@@ -86,8 +89,7 @@ def judge_stream(
             reporter.file_done(item.file, item.observations, item.errors)
     summary.objects += passed
     summary.passed += passed
-    if tracker is not None:
-        summary.forgotten_runs = tracker.forgotten
+    summary.forgotten_runs = judging.forgotten
     reporter.finish(summary)
     return summary
 
@@ -153,10 +155,11 @@ def validate_paths(
     return judge_stream(items, engine, reporter)
 
 
-def exit_code(summary: Summary) -> int:
-    """1 when the contract is broken; 2 when nothing could be checked or an input was unreadable."""
+def exit_code(summary: Summary) -> ExitCode:
+    """VIOLATIONS when the contract is broken; COULD_NOT_CHECK when an input was unreadable or
+    nothing was found to judge (a check that saw nothing is not a pass), as the gate says it."""
     if summary.failed:
-        return 1
+        return ExitCode.VIOLATIONS
     if summary.unreadable or summary.objects == 0:
-        return 2
-    return 0
+        return ExitCode.COULD_NOT_CHECK
+    return ExitCode.OK

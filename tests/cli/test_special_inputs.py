@@ -44,7 +44,7 @@ def test_a_fifo_or_socket_in_a_folder_is_named_and_skipped(tmp_path: Path) -> No
             listening.bind(str(tmp_path / "c.json"))
         process = validate(str(tmp_path))
         out, err = process.communicate(timeout=BOUND)
-    assert process.returncode == 2, out + err
+    assert process.returncode == 3, out + err
     assert f"{tmp_path / 'b.json'}: unreadable: is a FIFO (named pipe), not a regular file" in out
     if (tmp_path / "c.json").exists():
         assert f"{tmp_path / 'c.json'}: unreadable: is a socket, not a regular file" in out
@@ -94,7 +94,7 @@ def test_bad_lines_at_the_start_of_a_jsonl_are_named_and_the_good_ones_judged(
         path = tmp_path / "runs.jsonl"
         path.write_bytes(run + b"\n" + bad + b"\n" + run + b"\n")
         code, out, _ = cli("validate", str(path))
-        assert code == 2, out
+        assert code == 3, out
         assert f"{path}:line 2: unreadable" in out
         assert "checked 2 run objects in 1 file: 2 passed" in out
 
@@ -104,7 +104,7 @@ def test_a_bad_first_line_of_a_jsonl_is_that_line_s_error(tmp_path: Path) -> Non
     path = tmp_path / "runs.jsonl"
     path.write_bytes(b"\x00\xff\n" + run + b"\n")
     code, out, _ = cli("validate", str(path))
-    assert code == 2, out
+    assert code == 3, out
     assert f"{path}:line 1: unreadable" in out
     assert "1 passed" in out
 
@@ -112,7 +112,7 @@ def test_a_bad_first_line_of_a_jsonl_is_that_line_s_error(tmp_path: Path) -> Non
 def test_a_bad_line_on_stdin_is_that_line_s_error() -> None:
     run = json.dumps(json.loads(RUN.read_text())).encode()
     code, out, _ = cli("validate", "-", stdin=run + b"\n\x00\n" + run + b"\n")
-    assert code == 2, out
+    assert code == 3, out
     assert "<stdin>:line 2: unreadable" in out
     assert "2 passed" in out
 
@@ -121,5 +121,5 @@ def test_a_binary_file_named_jsonl_is_still_called_binary(tmp_path: Path) -> Non
     path = tmp_path / "image.jsonl"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 100)
     code, out, _ = cli("validate", str(path))
-    assert code == 2
+    assert code == 3
     assert f"{path}: unreadable: not a text file (binary data)" in out

@@ -124,7 +124,7 @@ def test_an_unreadable_input_does_not_stop_the_others(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text((EXAMPLES / "valid" / "v2-completed.json").read_text())
     (tmp_path / "b.jsonl").write_text('{"id": 1\n')
     code, out, err = cli("validate", str(tmp_path), str(tmp_path / "missing.json"))
-    assert code == 2
+    assert code == 3
     assert "b.jsonl:line 1: unreadable" in out
     assert "missing.json" in out
     assert "1 passed, 0 failed, 2 unreadable" in out
@@ -175,7 +175,7 @@ def test_usage_errors_exit_2_with_a_message(argv: list[str], needle: str) -> Non
 def test_nothing_found_is_not_a_pass(tmp_path: Path) -> None:
     (tmp_path / "cassette.yaml").write_text("interactions: []\nversion: 1\n")
     code, out, _ = cli("validate", str(tmp_path))
-    assert code == 2
+    assert code == 3
     assert "no run objects found" in out
 
 
@@ -241,7 +241,7 @@ def test_the_console_script_runs_without_a_traceback(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert "Traceback" not in done.stdout + done.stderr
     assert "pwned" not in done.stdout
     assert "bad.yaml" in done.stdout

@@ -117,7 +117,7 @@ def test_answers_too_big_to_keep_are_cut_and_marked_and_reports_still_written(
         assert len(body["string"].encode()) <= MAX_BODY_BYTES < body["truncated_from_bytes"]
     out = io.StringIO()
     code = runcontract(["validate", str(recording)], out, io.StringIO())
-    assert code == 2  # a cut run is not judged as a run: it is named, unreadable
+    assert code == 3  # a cut run is not judged as a run: it is named, unreadable
     assert "was cut when it was recorded" in out.getvalue()
 
 

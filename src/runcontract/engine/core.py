@@ -1,9 +1,10 @@
 """The engine: the one place every verdict comes from.
 
 `Engine.check_run` is the primitive: a run object in, violations out. `Engine.judge` wraps it for
-one observation, and `Engine.judge_all` judges a stream of observations, adding the lifecycle
-rules across the observations of each run. The CLI, the pytest plugin and the schemathesis
-checks are all built on these three.
+one observation. `Judging` is the one judging loop: each observation judged, then compared with
+the earlier observations of its run (the lifecycle rules); `Engine.judge_all`, `validate`'s
+runner, the gate's judge and the pytest plugin all judge through one. It takes observations one
+at a time, so a caller that splits its input (`validate --jobs`) runs one per part.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import cached_property
 from runcontract.catalogue import Catalogue, load_catalogue
 from runcontract.engine.fastlane import FastLane
 from runcontract.engine.fastpath import FastVerdict
-from runcontract.engine.lifecycle import LifecycleTracker
+from runcontract.engine.lifecycle import LifecycleTracker, RunFacts
 from runcontract.engine.nesting import MAX_NESTING, too_deep
 from runcontract.engine.profiles import PerProfile, detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
@@ -184,14 +185,54 @@ class Engine:
 
     def judge_all(self, observations: Iterable[Observation]) -> Iterator[ObjectResult]:
         """Judge each observation, then each run's observations in order (lifecycle rules)."""
-        tracker = self.lifecycle_tracker()
+        judging = self.judging()
         for observation in observations:
-            result = self.judge(observation)
-            if tracker is not None:
-                tracker.observe(observation, result)
-            yield result
+            yield judging.judge(observation)
+
+    def judging(self) -> Judging:
+        """A new judging loop: no run seen yet."""
+        return Judging(self)
 
     def lifecycle_tracker(self) -> LifecycleTracker | None:
         if not self.lifecycle:
             return None
         return LifecycleTracker(self, files_in_order=self.files_in_order)
+
+
+class Judging:
+    """The one judging loop: observations in, in recorded order; results with lifecycle out.
+
+    Holds what the lifecycle rules remember of each run, so one loop judges one stream: the
+    observations of a run must all go through the same loop, in the order they were seen.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.tracker = engine.lifecycle_tracker()
+
+    def judge(self, observation: Observation) -> ObjectResult:
+        """The verdict on one observation, the lifecycle rules included."""
+        result = self.engine.judge(observation)
+        if self.tracker is not None:
+            self.tracker.observe(observation, result)
+        return result
+
+    def judge_facts(
+        self,
+        run_id: str,
+        profile: Profile,
+        facts: RunFacts,
+        source: Source,
+        violations: list[Violation],
+    ) -> None:
+        """The lifecycle rules for a run the fast lane judged from its bytes (`Prejudged`).
+
+        What they find is added to `violations`, the run's own findings.
+        """
+        if self.tracker is not None:
+            self.tracker.observe_facts(run_id, profile, facts, source, violations)
+
+    @property
+    def forgotten(self) -> int:
+        """Runs the lifecycle window let go of before the input ended."""
+        return self.tracker.forgotten if self.tracker is not None else 0

@@ -19,10 +19,11 @@ import msgspec
 import yaml
 
 from runcontract._data import data_dir
-from runcontract.catalogue import SAFE_LOADER
+from runcontract.catalogue import SAFE_LOADER, emits
 from runcontract.model import JSON, ObjectResult, Observation, Profile, Source, Violation
-from runcontract.rules.registry import NO_END, TERMINAL_STATUSES, TERMINAL_TIMESTAMPS, as_integer
+from runcontract.rules.registry import NO_END, as_integer
 from runcontract.rules.usage import COUNTS
+from runcontract.vocabulary import TERMINAL_STATUSES, TERMINAL_TIMESTAMPS
 
 if TYPE_CHECKING:
     from runcontract.engine.core import Engine
@@ -313,6 +314,7 @@ class LifecycleTracker:
                 )
             )
 
+    @emits("lifecycle", "L009", "D007")
     def _stream_event(self, now: _Now, event: str, status: JSON) -> None:
         if not event.startswith(RUN_EVENT):
             return
@@ -363,6 +365,7 @@ class LifecycleTracker:
         if ordered and now.submitted is not None:
             self._tool_outputs(old, was, now, now.submitted)
 
+    @emits("lifecycle", "L001", "L002")
     def _status_change(self, old: RunFacts, was: Source, now: _Now) -> None:
         previous, status = old.status, now.facts.status
         if previous is None or status is None or status == previous:
@@ -387,6 +390,7 @@ class LifecycleTracker:
                 related=was,
             )
 
+    @emits("lifecycle", "L003")
     def _identity(self, old: RunFacts, was: Source, now: _Now) -> None:
         for key, previous, current in zip(
             IMMUTABLE_FIELDS, old.fixed, now.facts.fixed, strict=True
@@ -401,6 +405,7 @@ class LifecycleTracker:
                     related=was,
                 )
 
+    @emits("lifecycle", "L004")
     def _end_times(self, old: RunFacts, was: Source, now: _Now, *, ordered: bool) -> None:
         for key, previous, current in zip(
             TERMINAL_TIMESTAMPS, old.ended, now.facts.ended, strict=True
@@ -416,25 +421,42 @@ class LifecycleTracker:
                     related=was,
                 )
 
+    @emits("lifecycle", "L005")
+    def _moved_back(
+        self, key: str, previous: int, current: int, was: Source, now: _Now, *, said: str
+    ) -> bool:
+        """L005 for a timestamp that moved to an earlier time; whether it did."""
+        if current >= previous:
+            return False
+        self._add(
+            now,
+            "L005",
+            f"$.{key}",
+            f"{key} {said} from {previous} (at {was}) to {current}",
+            value=current,
+            related=was,
+        )
+        return True
+
+    @emits("lifecycle", "L006")
     def _expiry(self, old: RunFacts, was: Source, now: _Now, *, ordered: bool) -> None:
         expires, previous = now.facts.expires_at, old.expires_at
         if previous is None or expires is None or expires == previous:
             return
-        if expires < previous and ordered:
-            code = "L005"
-        elif old.status not in TERMINAL_STATUSES and now.facts.status not in TERMINAL_STATUSES:
-            code = "L006"
-        else:
+        if ordered and self._moved_back("expires_at", previous, expires, was, now, said="changed"):
+            return
+        if old.status in TERMINAL_STATUSES or now.facts.status in TERMINAL_STATUSES:
             return
         self._add(
             now,
-            code,
+            "L006",
             "$.expires_at",
             f"expires_at changed from {previous} (at {was}) to {expires}",
             value=expires,
             related=was,
         )
 
+    @emits("lifecycle", "L007")
     def _usage(self, old: RunFacts, was: Source, now: _Now, *, ordered: bool) -> None:
         usage = now.facts.usage
         if old.status not in TERMINAL_STATUSES or old.usage is None or usage == old.usage:
@@ -451,20 +473,16 @@ class LifecycleTracker:
             related=was,
         )
 
+    @emits("lifecycle", "L010")
     def _started_at(self, old: RunFacts, was: Source, resumed: bool, now: _Now) -> None:
         previous, current = old.started_at, now.facts.started_at
         if previous is None or current == previous:
             return
-        if current is not None and current < previous:
-            self._add(
-                now,
-                "L005",
-                "$.started_at",
-                f"started_at moved back from {previous} (at {was}) to {current}",
-                value=current,
-                related=was,
-            )
-        elif current is None or not resumed:
+        if current is not None and self._moved_back(
+            "started_at", previous, current, was, now, said="moved back"
+        ):
+            return
+        if current is None or not resumed:
             self._add(
                 now,
                 "L010",
@@ -475,6 +493,7 @@ class LifecycleTracker:
                 related=was,
             )
 
+    @emits("lifecycle", "L008")
     def _tool_outputs(
         self, old: RunFacts, was: Source, now: _Now, submitted: frozenset[str]
     ) -> None:

@@ -29,6 +29,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.core.failures import Severity as FailureSeverity
 
 from runcontract.engine import Engine
+from runcontract.errors import RuncontractError
 from runcontract.gate.document import load_document
 from runcontract.gate.proxy import EXCHANGE_HEADER, SKIPPED_HEADER
 from runcontract.gate.traffic import Exchange
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 SESSIONS: dict[str, Judge] = {}
 
 
-class RunContractViolated(Failure):
+class RunContractViolated(Failure, RuncontractError):  # noqa: N818 - schemathesis names failures so
     """One answer broke rules of the Run contract; the title names their codes."""
 
     code: ClassVar[str] = "ST950"

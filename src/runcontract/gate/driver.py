@@ -29,13 +29,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from runcontract.catalogue import emits
 from runcontract.gate.client import GateClient
 from runcontract.gate.judge import Judge
 from runcontract.gate.traffic import Exchange, Problem
 from runcontract.model import Profile
-from runcontract.server.executor import FAIL_PHRASE, LONG_PHRASE
+from runcontract.vocabulary import FAIL_PHRASE, LIVE_STATUSES, LONG_PHRASE, TERMINAL_STATUSES
 
-TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+TERMINAL = TERMINAL_STATUSES
 PROBE_TOOL = {
     "type": "function",
     "function": {
@@ -54,7 +55,7 @@ UNKNOWN = "runcontractUnknown000000000"  # never given out: the API must answer 
 PROBE_OUTPUT = '{"weather": "sunny"}'
 # How many times one poll answers tool calls before it gives up on the run.
 MAX_TOOL_ROUNDS = 5
-ACTIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+ACTIVE = LIVE_STATUSES
 SCENARIOS = (
     "completed",
     "requires_action",
@@ -197,6 +198,7 @@ class Driver:
             self._reported.add(key)
         self.judge.add(exchange.number, code, message, path)
 
+    @emits("http", "H025")
     def missing(self, exchange: Exchange) -> bool:
         """A documented operation answered 404/405 to a request on ids the API gave out."""
         if exchange.status not in (404, 405):
@@ -270,6 +272,7 @@ class Driver:
             self._metadata[str(body["id"])] = body.get("metadata")
         return body
 
+    @emits("http", "H023")
     def inherited(self, exchange: Exchange, run: dict[str, Any], options: dict[str, Any]) -> None:
         """H023: what the request did not override, the run takes from its assistant."""
         fixtures = self.fixtures
@@ -321,6 +324,7 @@ class Driver:
             self.wait(min(max(wait, 0.01), self.pace.max_poll))
             interval = min(interval * 1.5, self.pace.max_poll)
 
+    @emits("http", "H022")
     def kept_metadata(self, exchange: Exchange, run: str, body: dict[str, Any]) -> None:
         """H022: the first read of a run keeps the metadata its create answer had."""
         with self._lock:
@@ -455,6 +459,7 @@ class Driver:
         result.statuses.append(final["status"])
         self.settle(name, thread, run)
 
+    @emits("http", "H026")
     def cancelled(self, result: ScenarioResult) -> None:
         name = result.name
         thread = self.thread(name, "Write a long story about a lighthouse keeper.")
@@ -480,6 +485,7 @@ class Driver:
         result.statuses.append(final["status"])
         self.settle(name, thread, run)
 
+    @emits("http", "H021")
     def second_run(self, name: str, thread: str, first: str) -> None:
         """H021: a thread takes no second run while one is active (the real API's 400)."""
         exchange = self.call(
@@ -539,6 +545,7 @@ class Driver:
         result.statuses.append(final["status"])
         self.settle(name, thread, run)
 
+    @emits("http", "H001")
     def list_pages(self, result: ScenarioResult) -> None:
         """Three runs on one thread, paged through in both orders, by both cursors."""
         name = result.name
@@ -574,6 +581,7 @@ class Driver:
         for query in ({"order": "sideways"}, {"limit": 0}, {"limit": 101}):
             self.call(name, "GET", f"/threads/{thread}/runs", query=query)
 
+    @emits("http", "H001")
     def page_walk(
         self, name: str, thread: str, order: str, limit: int, expected: list[str]
     ) -> None:
@@ -604,6 +612,7 @@ class Driver:
                 "$.has_more",
             )
 
+    @emits("http", "H024", "H020")
     def unknown_ids(self, result: ScenarioResult) -> None:
         """Ids the API never gave out: the contract's answer is 404 with an ErrorResponse."""
         name = result.name

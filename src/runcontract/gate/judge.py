@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
+from runcontract.catalogue import emits
 from runcontract.engine import Engine
-from runcontract.engine.lifecycle import LifecycleTracker
 from runcontract.gate.document import GateDocument, Operation
 from runcontract.gate.traffic import Exchange
 from runcontract.model import JSON, ObjectResult, Observation, Profile, ReadError, Source, Violation
@@ -117,7 +117,7 @@ class Judge:
         self.engine = engine
         self.document = document
         self.profile = profile
-        self.tracker: LifecycleTracker | None = engine.lifecycle_tracker()
+        self.judging = engine.judging()
         self.known_ids: set[str] = set()
         self.parents: dict[str, str] = {}
         self.verdicts: dict[int, Verdict] = {}
@@ -218,9 +218,7 @@ class Judge:
                 self.known_ids.update(operation.path_ids(exchange.path).values())
 
     def _judge_run(self, observation: Observation) -> ObjectResult:
-        result = self.engine.judge(observation)
-        if self.tracker is not None:
-            self.tracker.observe(observation, result)
+        result = self.judging.judge(observation)
         if isinstance(observation.run, dict):
             self.known_ids.update(_ids(observation.run))
             self.parents.update(_parents(observation.run))
@@ -245,6 +243,7 @@ class Judge:
         return True
 
     # -- the HTTP rules ---------------------------------------------------------------------------
+    @emits("http", "H002", "H003", "H014")
     def _http_rules(
         self, exchange: Exchange, operation: Operation | None, verdict: Verdict, source: Source
     ) -> Iterator[Violation]:
@@ -277,6 +276,7 @@ class Judge:
             if self.engine.is_enabled(code, self.profile):
                 yield self.engine.violation(code, path, message, value, source=source)
 
+    @emits("http", "H006", "H012")
     def _success(
         self, exchange: Exchange, operation: Operation, status: int, verdict: Verdict
     ) -> Iterator[tuple[str, str, str, JSON]]:
@@ -295,6 +295,7 @@ class Judge:
             if not forbidden and cursors_well_formed(exchange.query):
                 yield from page_problems(exchange.json(), exchange.query)
 
+    @emits("http", "H004", "H005")
     def _documented(
         self, exchange: Exchange, operation: Operation, status: int
     ) -> Iterator[tuple[str, str, str, JSON]]:
@@ -359,6 +360,7 @@ ORDERS = ("asc", "desc")
 CURSOR = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
+@emits("http", "H006")
 def envelope_problems(page: JSON) -> Iterator[tuple[str, str, str, JSON]]:
     """H006 once for a page whose envelope is not a list's; its runs are judged all the same."""
     if isinstance(page, dict) and isinstance(page.get("data"), list):
@@ -386,6 +388,7 @@ def cursors_well_formed(query: dict[str, str]) -> bool:
     return all(CURSOR.fullmatch(query[name]) for name in ("after", "before") if name in query)
 
 
+@emits("http", "H001")
 def page_problems(page: JSON, query: dict[str, str]) -> Iterator[tuple[str, str, str, JSON]]:
     """H001 on one list page: its order and its cursors against its own data."""
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):

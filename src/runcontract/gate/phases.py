@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from runcontract.catalogue import declare
 from runcontract.engine.nesting import MAX_NESTING, too_deep
 from runcontract.gate.document import GateDocument
 from runcontract.gate.judge import Judge
@@ -52,6 +53,8 @@ BUILTIN_RULES = {
     "negative_data_rejection": "H012",
     "positive_data_acceptance": "H013",
 }
+# schemathesis's checks are not ours to decorate: this table is their declaration
+declare("http", f"{__name__}.BUILTIN_RULES", BUILTIN_RULES.values())
 DISABLED_CHECKS = ("not_a_server_error", "object_level_authorization")
 # A documented request can still meet a state that turns it away with 400: a finished run
 # cannot be cancelled, a run that does not require action takes no tool outputs, a thread with

@@ -34,8 +34,11 @@ from runcontract.gate.proxy import Proxy
 from runcontract.gate.secrets import Secret
 from runcontract.gate.traffic import COULD_NOT_CHECK, Exchange
 from runcontract.model import ObjectResult, Profile, Severity, Violation
+from runcontract.vocabulary import ExitCode
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_COULD_NOT_CHECK = 0, 1, 2, 3
+# one table for every command (runcontract.vocabulary)
+EXIT_OK, EXIT_VIOLATIONS = ExitCode.OK, ExitCode.VIOLATIONS
+EXIT_USAGE, EXIT_COULD_NOT_CHECK = ExitCode.USAGE, ExitCode.COULD_NOT_CHECK
 ALL_PHASES = ("lifecycle", *PHASES)
 IN_PROCESS_LABEL = "reference server (in-process)"
 IN_PROCESS_URL = "http://reference.runcontract.invalid/v1"

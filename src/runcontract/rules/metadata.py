@@ -6,10 +6,15 @@ from typing import Any
 
 from runcontract.model import Profile
 from runcontract.rules.registry import Finding, object_check
+from runcontract.vocabulary import (
+    METADATA_MAX_KEY_LENGTH,
+    METADATA_MAX_KEYS,
+    METADATA_MAX_VALUE_LENGTH,
+)
 
-MAX_KEYS = 16
-MAX_KEY_LENGTH = 64
-MAX_VALUE_LENGTH = 512
+MAX_KEYS = METADATA_MAX_KEYS
+MAX_KEY_LENGTH = METADATA_MAX_KEY_LENGTH
+MAX_VALUE_LENGTH = METADATA_MAX_VALUE_LENGTH
 
 
 @object_check("M001", "M002", "M003", "M004")

@@ -12,6 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from runcontract.model import JSON, Profile
+from runcontract.vocabulary import LIVE_STATUSES, TERMINAL_STATUSES, TERMINAL_TIMESTAMPS
+
+__all__ = [  # the statuses are the vocabulary's, read by the rules from here
+    "LIVE_STATUSES",
+    "NO_END",
+    "OBJECT_CHECKS",
+    "TERMINAL_STATUSES",
+    "TERMINAL_TIMESTAMPS",
+    "CheckFunction",
+    "Finding",
+    "ObjectCheck",
+    "as_integer",
+    "integer",
+    "object_check",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +58,6 @@ def object_check(*codes: str) -> Callable[[CheckFunction], CheckFunction]:
     return register
 
 
-LIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
-TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
-TERMINAL_TIMESTAMPS = ("completed_at", "failed_at", "cancelled_at")
 NO_END: tuple[None, None, None] = (None, None, None)  # the TERMINAL_TIMESTAMPS of a run not ended
 
 

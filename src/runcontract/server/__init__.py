@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from runcontract.server.app import create_app
 from runcontract.server.clock import Clock, ManualClock, WallClock
-from runcontract.server.executor import FAIL_PHRASE, LONG_PHRASE
 from runcontract.server.faults import CATALOGUE, FaultInfo, UnknownFaultError, list_faults
+from runcontract.vocabulary import FAIL_PHRASE, LONG_PHRASE
 
 __all__ = [
     "CATALOGUE",

@@ -51,8 +51,6 @@ from runcontract.server.executor import (
     CANCELLABLE_STATUSES,
     DEFAULT_STEP_SECONDS,
     EXPIRY_SECONDS,
-    LIVE_STATUSES,
-    TERMINAL_STATUSES,
     Executor,
     plan_for,
 )
@@ -76,6 +74,7 @@ from runcontract.server.store import (
     Store,
     Thread,
 )
+from runcontract.vocabulary import LIVE_STATUSES, TERMINAL_STATUSES
 
 API_PREFIX = "/v1"
 JSON_MEDIA_TYPE = "application/json"

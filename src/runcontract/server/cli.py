@@ -12,8 +12,9 @@ import os
 import socket
 from typing import Any, TextIO
 
-from runcontract.server.executor import DEFAULT_STEP_SECONDS, FAIL_PHRASE, LONG_PHRASE
+from runcontract.server.executor import DEFAULT_STEP_SECONDS
 from runcontract.server.faults import UnknownFaultError, list_faults
+from runcontract.vocabulary import FAIL_PHRASE, LONG_PHRASE
 
 DESCRIPTION = (
     "Serve an in-memory reference implementation of the Assistants Runs API under /v1 "

@@ -40,17 +40,14 @@ from runcontract.server.store import (
     ToolCall,
     Usage,
 )
+from runcontract.vocabulary import FAIL_PHRASE, LIVE_STATUSES, LONG_PHRASE, TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     from runcontract.server.faults import FaultSet
 
-FAIL_PHRASE = "runcontract:fail"
-LONG_PHRASE = "runcontract:long"
 EXPIRY_SECONDS = 600  # the real API expires a run 10 minutes after it is created
 DEFAULT_STEP_SECONDS = 0.5
 
-LIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
-TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
 CANCELLABLE_STATUSES = frozenset({"queued", "in_progress", "requires_action"})
 FAILURE_MESSAGE = "The simulated model failed, as the trigger phrase asked."
 _PROMPT_OVERHEAD = 24  # tokens the real API spends on framing before any message

@@ -45,6 +45,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from runcontract.errors import RuncontractError
 from runcontract.model import Profile
 from runcontract.server.errors import (
     ApiError,
@@ -55,6 +56,7 @@ from runcontract.server.errors import (
 from runcontract.server.executor import function_names
 from runcontract.server.objects import render_usage
 from runcontract.server.store import Assistant, JSONDict, Plan, Run, Usage
+from runcontract.vocabulary import LIVE_STATUSES, TERMINAL_STATUSES, TERMINAL_TIMESTAMPS
 
 TIMESTAMP_KEYS = (
     "created_at",
@@ -64,12 +66,11 @@ TIMESTAMP_KEYS = (
     "failed_at",
     "completed_at",
 )
-TERMINAL_TIMESTAMP_KEYS = ("completed_at", "failed_at", "cancelled_at")
-LIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
-TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+TERMINAL_TIMESTAMP_KEYS = TERMINAL_TIMESTAMPS
+LIVE, TERMINAL = LIVE_STATUSES, TERMINAL_STATUSES
 
 
-class UnknownFaultError(ValueError):
+class UnknownFaultError(RuncontractError, ValueError):
     def __init__(self, names: Sequence[str]) -> None:
         self.names = list(names)
         valid = ", ".join(sorted(CATALOGUE))

@@ -16,13 +16,17 @@ import orjson
 
 from runcontract.model import Profile
 from runcontract.server.errors import ApiError, bad_request
+from runcontract.vocabulary import (
+    METADATA_MAX_KEY_LENGTH,
+    METADATA_MAX_KEYS,
+    METADATA_MAX_VALUE_LENGTH,
+)
 
 Checker = Callable[[Any, str], Any]
 
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-METADATA_MAX_KEYS = 16
-METADATA_MAX_KEY = 64
-METADATA_MAX_VALUE = 512
+METADATA_MAX_KEY = METADATA_MAX_KEY_LENGTH
+METADATA_MAX_VALUE = METADATA_MAX_VALUE_LENGTH
 MAX_TOOLS = 20
 INCLUDE_VALUES = frozenset({"step_details.tool_calls[*].file_search.results[*].content"})
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runcontract.errors import RuncontractError
 from runcontract.model import JSON, Observation, Profile, ReadError, Request, Source
 from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
@@ -20,7 +21,7 @@ MAX_MESSAGE_CHARS = 300
 FastLane = Callable[[bytes], tuple[str, str, Profile, Any, list[Any]] | None]
 
 
-class Unreadable(Exception):  # noqa: N818 - it names the state of the input, not a failure of ours
+class Unreadable(RuncontractError):  # noqa: N818 - it names the state of the input, not a failure of ours
     """The input (or one entry of it) cannot be read; the message says why, in one line."""
 
 

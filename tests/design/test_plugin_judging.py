@@ -1,0 +1,54 @@
+"""The pytest plugin judges recordings through the same loop as `validate`, and says so when a
+recording holds nothing to judge (validate exits 3 on it) instead of passing it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from tests.command import runcontract
+
+pytestmark = pytest.mark.timeout(600)
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _pytest_items(folder: Path, *recordings: Path) -> dict[str, str]:
+    """Item name -> "passed", "failure" or "error", as the user's pytest reports them."""
+    junit = folder / "report.xml"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--junitxml={junit}",
+            *(f"--runcontract-recordings={path}" for path in recordings),
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    found = {}
+    root = ElementTree.parse(junit).getroot()  # noqa: S314 - pytest's report, written here
+    for case in root.iter("testcase"):
+        outcome = next((child.tag for child in case if child.tag in ("failure", "error")), "passed")
+        found[case.get("name", "")] = outcome
+    return found
+
+
+def test_a_recording_without_a_run_object_is_an_error_as_in_validate(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("interactions: []\nversion: 1\n", encoding="utf-8")
+    clean = tmp_path / "clean.json"
+    clean.write_text((EXAMPLES / "valid" / "v2-completed.json").read_text(encoding="utf-8"))
+    assert runcontract("validate", str(empty)).code == 3
+    assert runcontract("validate", str(clean)).code == 0
+    assert _pytest_items(tmp_path, empty, clean) == {str(empty): "error", str(clean): "passed"}
