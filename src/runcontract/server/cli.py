@@ -76,6 +76,9 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
     return configure_serve_parser(parser)
 
 
+add_parser = add_serve_parser  # the name every command module of `runcontract` gives it
+
+
 def format_faults() -> list[str]:
     """One line a fault: its name, the rule it breaks ("-" where no rule names it yet), what it
     does."""

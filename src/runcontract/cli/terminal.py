@@ -1,0 +1,210 @@
+"""What a person at a terminal sees: colour, and live progress on stderr.
+
+Both are for a terminal only. Colour follows `--color` (auto: stdout is a terminal and NO_COLOR is
+unset, or FORCE_COLOR is set; https://no-color.org). The live displays are drawn by rich on
+stderr while a command works and are gone when it ends, so a report on stdout, a report file and
+piped output never hold them. rich is imported only when a terminal will show what it draws.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+from runcontract.model import Observation, Prejudged, ReadError
+from runcontract.redact import redact
+from runcontract.runner import Progress
+from runcontract.sources import FileDone
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+    from runcontract.gate.client import Counters
+
+
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or stream-like object
+        return False
+
+
+def colour_wanted(when: str, stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether what is written on `stream` is coloured, for `--color WHEN`."""
+    if when != "auto":
+        return when == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return is_terminal(stream)
+
+
+def console(stream: TextIO, *, colour: bool) -> Console:
+    """A rich console on `stream` that colours exactly when told, whatever the environment says
+    (the decision is `colour_wanted`'s), and never wraps or marks up what it prints."""
+    from rich.console import Console  # noqa: PLC0415
+
+    return Console(
+        file=stream,
+        force_terminal=colour,
+        no_color=not colour,
+        color_system="standard" if colour else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+
+
+class LiveValidateProgress(Progress):
+    """A live line for `validate` on a terminal: the file being read, files done, run objects
+    read and their rate, unreadable entries."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        from rich.progress import (  # noqa: PLC0415
+            Progress as Bar,
+        )
+        from rich.progress import (  # noqa: PLC0415
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Bar(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.fields[files]} done"),
+            TextColumn("{task.completed:,.0f} run objects"),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[unreadable]}"),
+            TimeElapsedColumn(),
+            console=console(stream, colour=True),
+            transient=True,
+            refresh_per_second=4,
+        )
+        self.task = self.bar.add_task("starting", files=_count(0, "file"), rate="", unreadable="")
+        self.started = time.monotonic()
+
+    def file_started(self, label: str, path: str) -> None:
+        self.bar.update(self.task, description=f"reading {redact(label)}")
+
+    def watch(
+        self, items: Iterable[Observation | Prejudged | ReadError | FileDone]
+    ) -> Iterator[Observation | Prejudged | ReadError | FileDone]:
+        objects = files = unreadable = 0
+        self.bar.start()
+        try:
+            for item in items:
+                if isinstance(item, FileDone):
+                    files += 1
+                elif isinstance(item, ReadError):
+                    unreadable += 1
+                else:
+                    objects += 1
+                    if objects % 500:
+                        yield item
+                        continue
+                self._show(objects, files, unreadable)
+                yield item
+        finally:
+            self.bar.stop()
+
+    def _show(self, objects: int, files: int, unreadable: int) -> None:
+        seconds = time.monotonic() - self.started
+        rate = f"{objects / seconds:,.0f}/s" if seconds > 0.5 else ""
+        self.bar.update(
+            self.task,
+            completed=objects,
+            files=_count(files, "file"),
+            rate=rate,
+            unreadable=f"{unreadable} unreadable" if unreadable else "",
+        )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+_CASES = re.compile(r"schemathesis (\w+): (\d+) cases, ")
+
+
+class LiveGateProgress:
+    """The gate's live display on a terminal: the phase under way, the lifecycle scenarios and
+    schemathesis cases done, the requests sent, the runs used of --budget, the time left of
+    --timeout. The gate's progress lines are printed above it as they come."""
+
+    def __init__(self, stream: TextIO, *, budget: int, timeout: float, seed: int) -> None:
+        from rich.live import Live  # noqa: PLC0415
+
+        self.console = console(stream, colour=True)
+        self.budget, self.seed = budget, seed
+        self.deadline = time.monotonic() + timeout if math.isfinite(timeout) else math.inf
+        self.phase = "starting"
+        self.scenarios = 0
+        self.cases: dict[str, int] = {}
+        self.counters: Counters | None = None
+        self.lock = threading.Lock()
+        self.live: Live = Live(
+            get_renderable=self._render,
+            console=self.console,
+            transient=True,
+            refresh_per_second=4,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+
+    def __enter__(self) -> LiveGateProgress:
+        self.live.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.live.stop()
+
+    def watch(self, counters: Counters) -> None:
+        self.counters = counters
+
+    def __call__(self, line: str) -> None:
+        with self.lock:
+            if line.startswith("lifecycle "):
+                self.phase = "lifecycle"
+                self.scenarios += 1
+            elif line.startswith("schemathesis "):
+                self.phase = line.split()[1].rstrip(":")
+                found = _CASES.match(line)
+                if found:
+                    self.cases[found[1]] = int(found[2])
+        self.live.console.print(f"gate: {line}", style=_style(line))
+
+    def _render(self) -> Any:
+        from rich.text import Text  # noqa: PLC0415
+
+        counters = self.counters
+        sent = counters.sent if counters is not None else 0
+        runs = counters.run_requests if counters is not None else 0
+        left = self.deadline - time.monotonic()
+        shown = "no limit" if math.isinf(left) else f"{max(left, 0):.0f} s left of --timeout"
+        with self.lock:
+            cases = sum(self.cases.values())
+            return Text.assemble(
+                ("gate ", "bold"),
+                (f"{self.phase:<10}", "bold cyan"),
+                f" scenarios {self.scenarios}  cases {cases}  requests {sent}  ",
+                (f"runs {runs}/{self.budget} of --budget", "yellow" if runs >= self.budget else ""),
+                f"  {shown}  seed {self.seed}",
+            )
+
+
+def _style(line: str) -> str:
+    if ": stopped" in line or "could not" in line:
+        return "red"
+    if ": done" in line:
+        return "green"
+    return "dim"
