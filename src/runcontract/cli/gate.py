@@ -82,7 +82,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, str]:
         model=args.model,
         seed=args.seed,
         faults=tuple(args.fault),
-        cleanup=not args.no_cleanup,
+        cleanup=args.cleanup,
     )
     return options, key
 
