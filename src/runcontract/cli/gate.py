@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -44,6 +45,7 @@ def _usage(message: str) -> Exception:
 
 
 def _options(args: argparse.Namespace) -> tuple[Any, str]:
+    from runcontract.catalogue import load_catalogue  # noqa: PLC0415
     from runcontract.gate.session import ALL_PHASES, GateOptions, in_process_key  # noqa: PLC0415
     from runcontract.server import UnknownFaultError, list_faults  # noqa: PLC0415
 
@@ -64,6 +66,12 @@ def _options(args: argparse.Namespace) -> tuple[Any, str]:
         if unknown:
             raise _usage(str(UnknownFaultError(unknown)))
         key = in_process_key()
+    catalogue = load_catalogue()
+    for flag, codes in (("--select", args.select), ("--ignore", args.ignore)):
+        try:
+            catalogue.resolve_selection(codes)
+        except KeyError as exc:
+            raise _usage(f"{flag}: no rule has the code {exc.args[0]!r}") from exc
     options = GateOptions(
         base_url=args.base_url,
         api_key_env=args.api_key_env,
@@ -87,8 +95,15 @@ def _options(args: argparse.Namespace) -> tuple[Any, str]:
     return options, key
 
 
+def _check_outputs(reports: list[tuple[str, str]], record: Path | None) -> None:
+    for _, path in reports:
+        if not Path(path).parent.is_dir():
+            raise _usage(f"cannot write the report {path}: no such folder")
+    if record is not None and not record.parent.is_dir():
+        raise _usage(f"cannot write the recording {record}: no such folder")
+
+
 def run_gate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from runcontract.catalogue import load_catalogue  # noqa: PLC0415
     from runcontract.cli.terminal import (  # noqa: PLC0415
         LiveGateProgress,
         colour_wanted,
@@ -98,29 +113,19 @@ def run_gate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from runcontract.gate.document import document_path  # noqa: PLC0415
     from runcontract.gate.report import write_report, write_text  # noqa: PLC0415
     from runcontract.gate.secrets import MaskedStream, Secret  # noqa: PLC0415
-    from runcontract.gate.session import EXIT_COULD_NOT_CHECK  # noqa: PLC0415
     from runcontract.gate.session import run_gate as gate  # noqa: PLC0415
 
     if args.print_document:
         stdout.write(document_path(Profile(args.print_document)).read_text(encoding="utf-8"))
         return 0
     options, key = _options(args)
-    catalogue = load_catalogue()
-    for flag, codes in (("--select", options.select), ("--ignore", options.ignore)):
-        try:
-            catalogue.resolve_selection(codes)
-        except KeyError as exc:
-            raise _usage(f"{flag}: no rule has the code {exc.args[0]!r}") from exc
-    for _, path in args.report:
-        if not Path(path).parent.is_dir():
-            raise _usage(f"cannot write the report {path}: no such folder")
-    if options.record is not None and not options.record.parent.is_dir():
-        raise _usage(f"cannot write the recording {options.record}: no such folder")
+    _check_outputs(args.report, options.record)
     secret = Secret(key)
     out = cast(TextIO, MaskedStream(stdout, secret))
     if args.progress is not False and is_terminal(stderr):
         live = LiveGateProgress(
             cast(TextIO, MaskedStream(stderr, secret)),
+            colour=colour_wanted(args.color, stderr),
             budget=options.budget,
             timeout=options.timeout,
             seed=options.seed,
@@ -134,7 +139,14 @@ def run_gate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             out.flush()
 
         outcome = gate(options, key, progress, secret=secret)
-    write_text(outcome, out, verbose=args.verbose)
+    text = io.StringIO()
+    write_text(outcome, text, verbose=args.verbose)
+    if colour_wanted(args.color, stdout):
+        painter = console(out, colour=True)
+        for line in text.getvalue().splitlines():
+            painter.print(line, style=_style(line, outcome.exit_code))
+    else:
+        out.write(text.getvalue())
     for kind, path in args.report:
         with Path(path).open("w", encoding="utf-8") as handle:
             write_report(outcome, kind, cast(TextIO, MaskedStream(handle, secret)))
@@ -142,13 +154,17 @@ def run_gate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if options.record is not None:
         out.write(f"{outcome.recording}\n")
     if any(p in options.phases for p in ("examples", "coverage", "fuzzing", "stateful")):
+        # schemathesis draws its cases from the seed: the same seed, the same cases
         out.write(f"seed {options.seed}: `--seed {options.seed}` sends the same cases again\n")
-    verdict = {
-        0: ("conformant: no contract violation", "bold green"),
-        1: ("contract violated", "bold red"),
-        EXIT_COULD_NOT_CHECK: ("could not check the target", "bold yellow"),
-    }.get(outcome.exit_code, ("", ""))
-    if verdict[0]:
-        line = f"gate verdict: {verdict[0]} (exit {outcome.exit_code})"
-        console(out, colour=colour_wanted(args.color, stdout)).print(line, style=verdict[1])
     return outcome.exit_code
+
+
+def _style(line: str, exit_code: int) -> str:
+    """How a line of the gate's text report is coloured on a terminal."""
+    if line.startswith("verdict:"):
+        return {0: "bold green", 1: "bold red"}.get(exit_code, "bold yellow")
+    if line.startswith("  error"):
+        return "red"
+    if line.startswith(("violations:", "warnings", "summary:")):
+        return "bold"
+    return ""

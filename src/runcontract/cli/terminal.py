@@ -46,14 +46,15 @@ def colour_wanted(when: str, stream: TextIO, environ: Mapping[str, str] = os.env
     return is_terminal(stream)
 
 
-def console(stream: TextIO, *, colour: bool) -> Console:
+def console(stream: TextIO, *, colour: bool, live: bool = False) -> Console:
     """A rich console on `stream` that colours exactly when told, whatever the environment says
-    (the decision is `colour_wanted`'s), and never wraps or marks up what it prints."""
+    (the decision is `colour_wanted`'s), and never wraps or marks up what it prints. A `live`
+    one draws a display that changes in place (on a terminal), in colour or not."""
     from rich.console import Console  # noqa: PLC0415
 
     return Console(
         file=stream,
-        force_terminal=colour,
+        force_terminal=colour or live,
         no_color=not colour,
         color_system="standard" if colour else None,
         highlight=False,
@@ -67,7 +68,7 @@ class LiveValidateProgress(Progress):
     """A live line for `validate` on a terminal: the file being read, files done, run objects
     read and their rate, unreadable entries."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, colour: bool) -> None:
         super().__init__(stream)
         from rich.progress import (  # noqa: PLC0415
             Progress as Bar,
@@ -86,7 +87,7 @@ class LiveValidateProgress(Progress):
             TextColumn("{task.fields[rate]}"),
             TextColumn("{task.fields[unreadable]}"),
             TimeElapsedColumn(),
-            console=console(stream, colour=True),
+            console=console(stream, colour=colour, live=True),
             transient=True,
             refresh_per_second=4,
         )
@@ -141,10 +142,12 @@ class LiveGateProgress:
     schemathesis cases done, the requests sent, the runs used of --budget, the time left of
     --timeout. The gate's progress lines are printed above it as they come."""
 
-    def __init__(self, stream: TextIO, *, budget: int, timeout: float, seed: int) -> None:
+    def __init__(
+        self, stream: TextIO, *, colour: bool, budget: int, timeout: float, seed: int
+    ) -> None:
         from rich.live import Live  # noqa: PLC0415
 
-        self.console = console(stream, colour=True)
+        self.console = console(stream, colour=colour, live=True)
         self.budget, self.seed = budget, seed
         self.deadline = time.monotonic() + timeout if math.isfinite(timeout) else math.inf
         self.phase = "starting"

@@ -67,7 +67,7 @@ def validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError(f"runcontract validate: {exc}") from exc
     progress: Progress | None = None
     if args.progress is not False and is_terminal(stderr):
-        progress = LiveValidateProgress(stderr)
+        progress = LiveValidateProgress(stderr, colour=colour_wanted(args.color, stderr))
     elif args.progress:
         progress = Progress(stderr)  # lines, for a log
     with _report_stream(args.output, stdout) as stream:
