@@ -82,10 +82,8 @@ class LiveValidateProgress(Progress):
         self.bar = Bar(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            TextColumn("{task.fields[files]} done"),
-            TextColumn("{task.completed:,.0f} run objects"),
-            TextColumn("{task.fields[rate]}"),
-            TextColumn("{task.fields[unreadable]}"),
+            TextColumn("· {task.fields[files]} done · {task.completed:,.0f} run objects"),
+            TextColumn("{task.fields[rate]}{task.fields[unreadable]}"),
             TimeElapsedColumn(),
             console=console(stream, colour=colour, live=True),
             transient=True,
@@ -120,13 +118,13 @@ class LiveValidateProgress(Progress):
 
     def _show(self, objects: int, files: int, unreadable: int) -> None:
         seconds = time.monotonic() - self.started
-        rate = f"{objects / seconds:,.0f}/s" if seconds > 0.5 else ""
+        rate = f"· {objects / seconds:,.0f}/s" if seconds > 0.5 else ""
         self.bar.update(
             self.task,
             completed=objects,
             files=_count(files, "file"),
             rate=rate,
-            unreadable=f"{unreadable} unreadable" if unreadable else "",
+            unreadable=f" · {unreadable} unreadable" if unreadable else "",
         )
 
 
