@@ -33,12 +33,14 @@ import pytest
 from runcontract.cli.options import GATE_OPTIONS, Kind, Option
 
 if TYPE_CHECKING:
+    from runcontract.engine import Engine
     from runcontract.gate.session import GateOutcome
     from runcontract.model import Violation
 
 GATE_KEY = pytest.StashKey["GateOutcome"]()
 SETTINGS_KEY = pytest.StashKey[dict[str, Any]]()
 RECORDINGS_KEY = pytest.StashKey[set[Path]]()
+ENGINE_KEY: pytest.StashKey[Engine] = pytest.StashKey()
 
 # The gate's options that mean something here: what to judge and how, and the bounds.
 PLUGIN_OPTIONS: tuple[Option, ...] = tuple(
@@ -310,13 +312,18 @@ class RecordingFile(pytest.File):
         from runcontract.model import Observation, ReadError  # noqa: PLC0415
         from runcontract.sources import read_paths  # noqa: PLC0415
 
-        chosen = settings(self.config)
-        try:
-            engine = Engine(
-                strict=chosen["strict"], select=chosen["select"], ignore=chosen["ignore"]
-            )
-        except SelectionError as exc:
-            raise pytest.UsageError(f"--runcontract-select/--runcontract-ignore: {exc}") from exc
+        engine = self.config.stash.get(ENGINE_KEY, None)
+        if engine is None:
+            chosen = settings(self.config)
+            try:
+                engine = Engine(
+                    strict=chosen["strict"], select=chosen["select"], ignore=chosen["ignore"]
+                )
+            except SelectionError as exc:
+                raise pytest.UsageError(
+                    f"--runcontract-select/--runcontract-ignore: {exc}"
+                ) from exc
+            self.config.stash[ENGINE_KEY] = engine  # one for every file, as validate has
         # Named as the user would name it where pytest runs, so a finding says where to look.
         shown = (
             self.path.relative_to(Path.cwd()) if self.path.is_relative_to(Path.cwd()) else self.path

@@ -90,16 +90,16 @@ COMMANDS = {
     ),
     "gate": (
         "runcontract.cli.gate",
-        "judge a running Assistants API (the embedded reference server by default)",
+        "judge a running Assistants API (default: its embedded server)",
     ),
     "serve": (
         "runcontract.server.cli",
-        "run the reference Assistants Runs API server, optionally with faults",
+        "run the reference Assistants API server, faults optional",
     ),
     "rules": ("runcontract.cli.rules", "list the contract rules and deviations"),
     "schema": (
         "runcontract.cli.schema",
-        "print the run schema of a profile as one self-contained JSON Schema",
+        "print a profile's run schema as one self-contained JSON Schema",
     ),
 }
 # The commands whose modules bring another layer (the server, the gate) with them.
