@@ -66,65 +66,79 @@ def console(stream: TextIO, *, colour: bool, live: bool = False) -> Console:
 
 class LiveValidateProgress(Progress):
     """A live line for `validate` on a terminal: the file being read, files done, run objects
-    read and their rate, unreadable entries."""
+    read and their rate, unreadable entries.
 
-    def __init__(self, stream: TextIO, *, colour: bool) -> None:
+    Drawn from `after` seconds on (0: at once): rich costs a few tenths of a second to import,
+    which a file judged in less is spared.
+    """
+
+    def __init__(self, stream: TextIO, *, colour: bool, after: float = 0.5) -> None:
         super().__init__(stream)
-        from rich.progress import (  # noqa: PLC0415
-            Progress as Bar,
-        )
-        from rich.progress import (  # noqa: PLC0415
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.bar = Bar(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("· {task.fields[files]} done · {task.completed:,.0f} run objects"),
-            TextColumn("{task.fields[rate]}{task.fields[unreadable]}"),
-            TimeElapsedColumn(),
-            console=console(stream, colour=colour, live=True),
-            transient=True,
-            refresh_per_second=4,
-        )
-        self.task = self.bar.add_task("starting", files=_count(0, "file"), rate="", unreadable="")
+        self.colour = colour
+        self.reading = "starting"
+        self.objects = self.files = self.unreadable = 0
         self.started = time.monotonic()
+        self.live: Live | None = None
+        self.lock = threading.Lock()
+        self.done = False  # once read, a late timer draws nothing
+        self.after = after
+        self.timer = threading.Timer(after, self._start)
+        self.timer.daemon = True
+
+    def _start(self) -> None:
+        from rich.live import Live  # noqa: PLC0415
+
+        with self.lock:
+            if self.live is None and not self.done:
+                self.live = Live(
+                    get_renderable=self._render,
+                    console=console(self.stream, colour=self.colour, live=True),
+                    transient=True,
+                    refresh_per_second=4,
+                    redirect_stdout=False,
+                    redirect_stderr=False,
+                )
+                self.live.start()
 
     def file_started(self, label: str, path: str) -> None:
-        self.bar.update(self.task, description=f"reading {redact(label)}")
+        self.reading = redact(label)
 
     def watch(
         self, items: Iterable[Observation | Prejudged | ReadError | FileDone]
     ) -> Iterator[Observation | Prejudged | ReadError | FileDone]:
-        objects = files = unreadable = 0
-        self.bar.start()
+        if self.after <= 0:
+            self._start()
+        else:
+            self.timer.start()
         try:
             for item in items:
                 if isinstance(item, FileDone):
-                    files += 1
+                    self.files += 1
                 elif isinstance(item, ReadError):
-                    unreadable += 1
+                    self.unreadable += 1
                 else:
-                    objects += 1
-                    if objects % 500:
-                        yield item
-                        continue
-                self._show(objects, files, unreadable)
+                    self.objects += 1
                 yield item
         finally:
-            self.bar.stop()
+            self.timer.cancel()
+            with self.lock:
+                if self.live is not None:
+                    self.live.stop()
+                self.done = True
 
-    def _show(self, objects: int, files: int, unreadable: int) -> None:
+    def _render(self) -> Any:
+        from rich.text import Text  # noqa: PLC0415
+
         seconds = time.monotonic() - self.started
-        rate = f"· {objects / seconds:,.0f}/s" if seconds > 0.5 else ""
-        self.bar.update(
-            self.task,
-            completed=objects,
-            files=_count(files, "file"),
-            rate=rate,
-            unreadable=f" · {unreadable} unreadable" if unreadable else "",
+        rate = f" · {self.objects / seconds:,.0f}/s" if seconds > 0.5 else ""
+        unreadable = f" · {self.unreadable} unreadable" if self.unreadable else ""
+        # the counts first: a long path is what the terminal's width cuts
+        return Text.assemble(
+            ("validate", "bold"),
+            f" · {_count(self.files, 'file')} done · {self.objects:,} run objects{rate}",
+            (unreadable, "yellow"),
+            f" · {seconds:.0f} s · ",
+            (f"reading {self.reading}", "cyan"),
         )
 
 

@@ -67,7 +67,10 @@ def validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError(f"runcontract validate: {exc}") from exc
     progress: Progress | None = None
     if args.progress is not False and is_terminal(stderr):
-        progress = LiveValidateProgress(stderr, colour=colour_wanted(args.color, stderr))
+        # asked for: at once; by default only for an input that takes a while
+        progress = LiveValidateProgress(
+            stderr, colour=colour_wanted(args.color, stderr), after=0 if args.progress else 0.5
+        )
     elif args.progress:
         progress = Progress(stderr)  # lines, for a log
     with _report_stream(args.output, stdout) as stream:

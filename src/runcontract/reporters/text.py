@@ -46,11 +46,10 @@ class TextReporter:
         self.quiet = quiet
         self.by_rule: Counter[str] = Counter()
         self.empty_files: list[str] = []
+        self.colour = colour
+        # Made at the first violation: rich takes a few tenths of a second to import, which a
+        # clean run is spared (its summary then stays plain).
         self.console: Console | None = None
-        if colour:
-            from runcontract.cli.terminal import console  # noqa: PLC0415 - only on a terminal
-
-            self.console = console(stream, colour=True)
 
     def start(self) -> None:
         pass
@@ -86,6 +85,10 @@ class TextReporter:
     ) -> None:
         where = redact(f"{result.source}: {run}: ")
         said = redact(f"{path}: {message}")
+        if self.colour and self.console is None:
+            from runcontract.cli.terminal import console  # noqa: PLC0415 - only on a terminal
+
+            self.console = console(self.stream, colour=True)
         if self.console is None:
             self.stream.write(f"{where}{violation.severity.value} {violation.rule} {said}\n")
             return
