@@ -55,7 +55,6 @@ def test_every_exception_raised_to_a_user_is_a_runcontract_error() -> None:
     assert {
         "runcontract.cli.UsageError",
         "runcontract.server.faults.UnknownFaultError",
-        "runcontract.pytest_plugin.GateCouldNotCheckError",
         "runcontract.sources.context.Unreadable",
         "runcontract.engine.core.SelectionError",
         "runcontract.catalogue.CatalogueError",

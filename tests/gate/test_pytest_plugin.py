@@ -6,6 +6,7 @@ user's pytest loads it: from the installed entry point.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from runcontract.server import create_app
 from tests.gate.helpers import FAKE_KEY, KEY_ENV, gate
 from tests.serving import serving
 
+RECORDINGS = ("--runcontract-recordings", "recordings")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.timeout(600)  # a hang; a loaded machine took 87 s for one gate
 QUICK = ("--runcontract-phases=lifecycle,fuzzing", "--runcontract-max-examples=3")
 
@@ -100,7 +103,7 @@ def test_a_gate_that_cannot_check_errors_every_item(tmp_path: Path) -> None:
     assert "authentication refused" in done.stdout
 
 
-def test_recordings_run_as_one_item_per_file(tmp_path: Path) -> None:
+def test_recordings_run_as_one_item_per_run_object(tmp_path: Path) -> None:
     broken, clean = tmp_path / "broken.yaml", tmp_path / "clean.yaml"
     assert (
         gate("--fault", "created-at-moves", "--phases", "lifecycle", "--record", str(broken)).code
@@ -115,6 +118,61 @@ def test_recordings_run_as_one_item_per_file(tmp_path: Path) -> None:
         f"--junitxml={junit}",
     )
     assert done.returncode == 1, done.stdout
-    found = cases(junit)
-    assert found == {str(broken): "failure", str(clean): "passed"}
+    by_file: dict[str, set[str]] = {"broken.yaml": set(), "clean.yaml": set()}
+    root = ElementTree.parse(junit).getroot()  # noqa: S314 - pytest's report, written here
+    for case in root.iter("testcase"):
+        outcome = next((child.tag for child in case if child.tag in ("failure", "error")), "passed")
+        by_file[case.get("classname", "")].add(outcome)
+        assert case.get("name", "").startswith("run_"), case.get("name")
+    assert by_file == {"broken.yaml": {"passed", "failure"}, "clean.yaml": {"passed"}}
     assert "L003" in junit.read_text()
+
+
+def test_recordings_are_named_as_pytest_names_its_items_under_the_users_configuration(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    (project / "recordings" / "nested").mkdir(parents=True)
+    run = json.loads((EXAMPLES / "valid" / "v2-completed.json").read_text())
+    (project / "recordings" / "run.json").write_text(json.dumps(run))
+    lax = {key: value for key, value in run.items() if key != "parallel_tool_calls"}
+    (project / "recordings" / "nested" / "lax.json").write_text(
+        json.dumps({**lax, "id": "run_lax"})
+    )
+    (project / "recordings" / "notes.txt").write_text("not a recording")
+    # The user's own settings: pytest's, and runcontract's (strict: the D003 deviation fails).
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\naddopts = "-rA"\n\n[tool.runcontract.gate]\nstrict = true\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "runcontract.pytest_plugin", *RECORDINGS],
+        cwd=project,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"rootdir: {project}" in lines
+    assert "configfile: pyproject.toml" in lines
+    assert "collected 2 items" in lines
+    assert f"PASSED recordings/run.json::{run['id']} (completed)" in lines
+    assert any(
+        line.startswith("FAILED recordings/nested/lax.json::run_lax (completed) - error D003")
+        for line in lines
+    ), done.stdout
+    # None of the checkout's own pytest settings (xdist on every core, no cache) applied.
+    assert "workers" not in done.stdout
+    assert (project / ".pytest_cache").is_dir()
+
+
+def test_a_recording_without_run_objects_is_an_error_as_validate_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "recordings").mkdir()
+    (tmp_path / "recordings" / "list.json").write_text('{"object": "list", "data": []}')
+    done = pytest_in(tmp_path, "--runcontract-recordings=recordings", "-rE")
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+    assert "list.json: no run object found in this file" in lines  # the message alone
+    assert any(line.startswith("ERROR recordings/list.json::no run object - ") for line in lines)

@@ -169,8 +169,10 @@ def run_gate(
     progress: Callable[[str], None],
     *,
     secret: Secret | None = None,
+    counters_seen: Callable[[Counters], None] | None = None,
 ) -> GateOutcome:
-    """Judge the target; `key` is its API key (never printed, never recorded)."""
+    """Judge the target; `key` is its API key (never printed, never recorded). `counters_seen`
+    is handed the client's live counters (requests sent, runs used), for a live display."""
     started = time.monotonic()
     deadline = (
         started + options.timeout - writing_margin(options.timeout)
@@ -205,6 +207,8 @@ def run_gate(
         on_exchange=on_exchange,
         due_client_error=lambda exchange: judge.due_client_error(exchange) is not None,
     )
+    if counters_seen is not None:
+        counters_seen(client.counters)
     session = uuid.uuid4().hex
     checks.SESSIONS[session] = judge
     driver = Driver(

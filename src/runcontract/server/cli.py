@@ -68,13 +68,18 @@ def configure_serve_parser(parser: argparse.ArgumentParser) -> argparse.Argument
 
 def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `serve` to the `runcontract` subcommands (an argparse _SubParsersAction)."""
+    from runcontract.cli import COMMANDS  # noqa: PLC0415 - the CLI imports this module
+
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
-        help="run the reference Assistants Runs API server, optionally with faults",
+        help=COMMANDS["serve"][1],
         description=DESCRIPTION,
     )
     parser.set_defaults(handler=run_serve)
     return configure_serve_parser(parser)
+
+
+add_parser = add_serve_parser  # the name every command module of `runcontract` gives it
 
 
 def format_faults() -> list[str]:
