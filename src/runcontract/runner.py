@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from runcontract.engine import Engine
 from runcontract.model import (
@@ -23,7 +23,14 @@ from runcontract.model import (
 from runcontract.redact import redact
 from runcontract.reporters import Reporter
 from runcontract.reporters.text import counted
-from runcontract.sources import FileDone, read_paths
+from runcontract.sources import FileDone
+from runcontract.sources.exchanges import Answered
+from runcontract.sources.reader import read_recordings
+
+if TYPE_CHECKING:
+    from runcontract.gate.replay import Replay
+
+Item = Observation | Prejudged | ReadError | FileDone | Answered
 
 
 def count(summary: Summary, result: ObjectResult) -> None:
@@ -41,13 +48,44 @@ def count(summary: Summary, result: ObjectResult) -> None:
         summary.passed += 1
 
 
+class RecordedExchanges:
+    """The HTTP rules on the recorded exchanges among the inputs; an exchange is no run object,
+    so it counts apart, and only its violations join the run objects' counts."""
+
+    def __init__(self, engine: Engine, reporter: Reporter, summary: Summary) -> None:
+        self.engine, self.reporter, self.summary = engine, reporter, summary
+        self._replay: Replay | None = None  # made for the first one: most inputs have none
+
+    def judge(self, answered: Answered) -> None:
+        if self._replay is None:
+            from runcontract.gate.replay import Replay  # noqa: PLC0415 - reads the gate's documents
+
+            self._replay = Replay(self.engine)
+        result = self._replay.judge(answered)
+        self.summary.exchanges += 1
+        if result is None:
+            return
+        for violation in result.violations:
+            if violation.severity is Severity.ERROR:
+                self.summary.errors += 1
+            else:
+                self.summary.warnings += 1
+        self.summary.exchanges_failed += result.failed
+        self.reporter.result(result)
+
+    def finish(self) -> None:
+        if self._replay is not None:
+            self.summary.notes.append(self._replay.note())
+
+
 def judge_stream(
-    items: Iterable[Observation | Prejudged | ReadError | FileDone],
+    items: Iterable[Item],
     engine: Engine,
     reporter: Reporter,
 ) -> Summary:
     summary = Summary()
     tracker = engine.lifecycle_tracker()
+    exchanges = RecordedExchanges(engine, reporter, summary)
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
     found: list[Violation] = []  # what the lifecycle finds on a prejudged run (seldom anything)
@@ -78,6 +116,8 @@ def judge_stream(
         elif isinstance(item, ReadError):
             summary.unreadable += 1
             reporter.read_error(item)
+        elif isinstance(item, Answered):
+            exchanges.judge(item)
         else:
             summary.files += 1
             reporter.file_done(item.file, item.observations, item.errors)
@@ -85,6 +125,7 @@ def judge_stream(
     summary.passed += passed
     if tracker is not None:
         summary.forgotten_runs = tracker.forgotten
+    exchanges.finish()
     reporter.finish(summary)
     return summary
 
@@ -108,9 +149,7 @@ class Progress:
                 size = f" ({Path(path).stat().st_size / 1_048_576:.1f} MiB)"
         self._say(f"reading {label}{size}")
 
-    def watch(
-        self, items: Iterable[Observation | Prejudged | ReadError | FileDone]
-    ) -> Iterator[Observation | Prejudged | ReadError | FileDone]:
+    def watch(self, items: Iterable[Item]) -> Iterator[Item]:
         count, every = 0, self.every
         for item in items:
             if isinstance(item, FileDone):
@@ -119,7 +158,7 @@ class Progress:
                     f"{item.file}: done, {counted(item.observations, 'run object')}, "
                     f"{item.errors} unreadable"
                 )
-            else:
+            elif not isinstance(item, Answered):  # its run objects were counted already
                 count += 1
                 if count % every == 0:
                     self._say(f"{item.source.file}: {count} items read")
@@ -139,7 +178,7 @@ def validate_paths(
     progress: Progress | None = None,
 ) -> Summary:
     lane = engine.fast_lane
-    items: Iterable[Observation | Prejudged | ReadError | FileDone] = read_paths(
+    items: Iterable[Item] = read_recordings(
         paths,
         stdin=stdin,
         fast_lane=lane.judge if lane is not None else None,
@@ -152,7 +191,7 @@ def validate_paths(
 
 def exit_code(summary: Summary) -> int:
     """1 when the contract is broken; 2 when nothing could be checked or an input was unreadable."""
-    if summary.failed:
+    if summary.failed or summary.exchanges_failed:
         return 1
     if summary.unreadable or summary.objects == 0:
         return 2

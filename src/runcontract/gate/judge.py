@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -194,19 +194,53 @@ class Judge:
         for item in observations(recorded(exchange, entry), context):
             if isinstance(item, Observation):
                 verdict.results.append(self._judge_run(item))
-            else:
+            elif isinstance(item, ReadError):
                 verdict.unreadable.append(item)
-        http = self.engine.catalogue.unsuppressed(
-            list(self._http_rules(exchange, operation, verdict, source))
-        )
+        http = self._judged_http(exchange, operation, verdict.unreadable, source)
         if http:
             verdict.http = ObjectResult(source, None, None, self.profile, http)
+        self._learn(exchange, operation, [r.run_id for r in verdict.results if r.run_id])
+
+    def judge_recorded(
+        self,
+        exchange: Exchange,
+        runs: Sequence[Observation],
+        unreadable: Sequence[ReadError],
+        source: Source,
+    ) -> list[Violation]:
+        """The HTTP rules on an exchange of a recording, whose run objects were judged already.
+
+        What the judge learns from it (the ids given out, whose run is whose) is what it learns
+        from a live answer, so later exchanges of the recording are judged as the gate judged
+        them. Violations of rules the gate's driver adds later (add) are not among them.
+        """
+        operation = self.document.match(exchange.method, exchange.path)
+        found = self._judged_http(exchange, operation, unreadable, source)
+        for observation in runs:
+            if isinstance(observation.run, dict):
+                self.known_ids.update(_ids(observation.run))
+                self.parents.update(_parents(observation.run))
+        ids = [o.run.get("id") for o in runs if isinstance(o.run, dict)]
+        self._learn(exchange, operation, [i for i in ids if isinstance(i, str)])
+        return found
+
+    def _judged_http(
+        self,
+        exchange: Exchange,
+        operation: Operation | None,
+        unreadable: Sequence[ReadError],
+        source: Source,
+    ) -> list[Violation]:
+        return self.engine.catalogue.unsuppressed(
+            list(self._http_rules(exchange, operation, unreadable, source))
+        )
+
+    def _learn(self, exchange: Exchange, operation: Operation | None, run_ids: list[str]) -> None:
+        """The ids a successful answer gave out, for the 4xx due to requests on other ids."""
         if exchange.status is not None and exchange.status < 300:
             self.known_ids.update(_ids(exchange.json()))
             self.parents.update(_parents(exchange.json()))
-            for result in verdict.results:
-                if result.run_id:
-                    self.known_ids.add(result.run_id)
+            self.known_ids.update(run_ids)
             if operation is not None:
                 self.known_ids.update(operation.path_ids(exchange.path).values())
 
@@ -238,7 +272,11 @@ class Judge:
 
     # -- the HTTP rules ---------------------------------------------------------------------------
     def _http_rules(
-        self, exchange: Exchange, operation: Operation | None, verdict: Verdict, source: Source
+        self,
+        exchange: Exchange,
+        operation: Operation | None,
+        unreadable: Sequence[ReadError],
+        source: Source,
     ) -> Iterator[Violation]:
         status = exchange.status
         assert status is not None  # answered exchanges have a status
@@ -259,9 +297,9 @@ class Judge:
         if operation is not None:
             found.extend(self._documented(exchange, operation, status))
             if status < 300:
-                found.extend(self._success(exchange, operation, status, verdict))
+                found.extend(self._success(exchange, operation, status, unreadable))
         if exchange.media_type == "text/event-stream":
-            for error in verdict.unreadable:
+            for error in unreadable:
                 found.append(("H014", "$", error.message, None))
             if b"[DONE]" not in exchange.response_body:
                 found.append(("H014", "$", "the stream does not end with data: [DONE]", None))
@@ -270,12 +308,16 @@ class Judge:
                 yield self.engine.violation(code, path, message, value, source=source)
 
     def _success(
-        self, exchange: Exchange, operation: Operation, status: int, verdict: Verdict
+        self,
+        exchange: Exchange,
+        operation: Operation,
+        status: int,
+        unreadable: Sequence[ReadError],
     ) -> Iterator[tuple[str, str, str, JSON]]:
         """What a 2xx answer's body must be: JSON that can be read, a page that adds up."""
         if exchange.media_type == "application/json" and exchange.json() is None:
             # Not JSON, or JSON nested deeper than any reader takes: nothing in it is judged.
-            why = verdict.unreadable[0].message if verdict.unreadable else "it is not JSON"
+            why = unreadable[0].message if unreadable else "it is not JSON"
             yield "H006", "$", f"the {status} answer cannot be read: {why}", None
         if operation.operation_id in LIST_OPERATIONS and status == 200:
             yield from envelope_problems(exchange.json())

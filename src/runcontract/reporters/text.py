@@ -65,3 +65,5 @@ class TextReporter:
             f"{summary.passed} passed, {summary.failed} failed, {summary.unreadable} unreadable "
             f"({counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')})\n"
         )
+        for note in summary.notes:
+            write(redact(f"note: {note}") + "\n")
