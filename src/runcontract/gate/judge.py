@@ -115,7 +115,12 @@ class Judge:
         self.engine = engine
         self.document = document
         self.profile = profile
-        self.tracker: LifecycleTracker | None = engine.lifecycle_tracker()
+        # One tracker in the order answers came, though each is reported under its scenario or
+        # operation: those are labels of one session, not files recorded in an unknown order, so
+        # a run polled by a scenario and then answered to schemathesis is compared in order.
+        self.tracker: LifecycleTracker | None = (
+            LifecycleTracker(engine, files_in_order=True) if engine.lifecycle else None
+        )
         self.known_ids: set[str] = set()
         self.parents: dict[str, str] = {}
         self.verdicts: dict[int, Verdict] = {}
@@ -466,3 +471,35 @@ def page_problems(page: JSON, query: dict[str, str]) -> Iterator[tuple[str, str,
                     after,
                 )
                 break
+
+
+def walk_problems(
+    seen: list[str],
+    ids: list[str],
+    expected: list[str],
+    *,
+    order: str,
+    limit: int,
+    page: dict[str, Any],
+) -> Iterator[str]:
+    """H001 on one page of a walk by after-cursors through `expected` (the runs of a thread in
+    the order asked for): a page that repeats a run, lists them out of order, or ends early.
+
+    The gate's driver walks the runs it created; a recording's replay walks the runs the
+    recording shows created on a thread (runcontract.gate.replay)."""
+    repeated = [i for i in ids if i in seen]
+    if repeated:
+        yield f"order={order} limit={limit}: the after-cursor page repeats {', '.join(repeated)}"
+    ours = [i for i in ids if i in expected]
+    position = len(seen)
+    want = expected[position : position + len(ours)]
+    if ours and not repeated and ours != want:
+        yield (
+            f"order={order} limit={limit}: page at position {position} lists {ours}, where the "
+            f"runs in creation order give {want}"
+        )
+    if page.get("has_more") is False and position + len(ours) < len(expected):
+        yield (
+            f"order={order} limit={limit}: has_more is false after {position + len(ours)} of "
+            f"{len(expected)} runs"
+        )

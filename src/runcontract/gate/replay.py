@@ -6,23 +6,31 @@ of its profile, in recorded order and file by file: what one recording gave out 
 is whose) says which later requests of the same recording were due a 4xx. The run objects in the
 answers are judged by the engine on their own, as ever; only the HTTP rules are added here.
 
-Offline, only what the recording shows can be judged. What the server did between two recorded
-answers, and the rules the gate's driver judges from the scenario it ran itself (H020-H026, and
-the cursor walks of H001 across pages), need the live target: OFFLINE_NOTE says so, once.
+Offline, only what the recording shows can be judged. A walk through a thread's runs by their
+cursors is judged as the gate's driver judges its own walks, against the runs the recording shows
+created on that thread (when it shows the thread created too, so none can be missing from it).
+What the server did between two recorded answers, and the rules the driver judges from the
+scenarios it ran itself (H020-H026), need the live target: OFFLINE_NOTE says so, once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import orjson
 
 from runcontract.engine import Engine
-from runcontract.gate.document import load_document
-from runcontract.gate.judge import Judge
+from runcontract.gate.document import Operation, load_document
+from runcontract.gate.judge import (
+    Judge,
+    cursors_well_formed,
+    forbidden_parameters,
+    walk_problems,
+)
 from runcontract.gate.traffic import Exchange
-from runcontract.model import ObjectResult, Profile
+from runcontract.model import JSON, ObjectResult, Profile, Violation
 from runcontract.sources.bodies import ParsedBody, RecordedBody, body_text
 from runcontract.sources.context import Unreadable
 from runcontract.sources.exchanges import Answered
@@ -32,9 +40,10 @@ from runcontract.sources.limits import DEFAULT_LIMITS
 
 OFFLINE_NOTE = (
     "not judged offline: what the server did between two recorded answers, and the rules the "
-    "gate judges from the scenarios it drives itself (H020-H026, and H001 on a walk through "
-    "pages); `runcontract gate` judges them live"
+    "gate judges from the scenarios it drives itself (H020-H026); `runcontract gate` judges "
+    "them live"
 )
+SCHEMATHESIS = "schemathesis"
 # Every Runs operation's path starts here, whatever prefix the host puts before it (/v1 at
 # OpenAI, /openai on Azure, none in front of a proxy).
 RUNS_ROOT = "/threads"
@@ -91,6 +100,109 @@ def live_exchange(recorded: RecordedExchange, number: int) -> Exchange:
     )
 
 
+@dataclass(slots=True)
+class _Walk:
+    seen: list[str] = field(default_factory=list)
+    after: str = ""  # the cursor the next page of the walk asks with
+
+
+def _page_ids(page: JSON) -> list[str]:
+    data = page.get("data") if isinstance(page, dict) else None
+    return [str(item.get("id")) for item in data or [] if isinstance(item, dict)]
+
+
+class Walks:
+    """Walks through a thread's runs by their cursors, against the runs the recording created.
+
+    Only threads the recording shows created count: every run of such a thread is in it, in the
+    order the API created them. A walk is a page asked without a cursor and the pages that
+    follow it by `after` = the last id of the page before; a page asked `before` a run is
+    judged on its own. Pages of schemathesis's requests in a gate recording are left to the
+    page rules, as the gate leaves them.
+    """
+
+    def __init__(self) -> None:
+        self.threads: dict[str, list[str]] = {}  # thread id -> its runs in creation order
+        self._walks: dict[tuple[str, str, int], _Walk] = {}
+
+    def learn(self, exchange: Exchange, operation: Operation | None, run_ids: list[str]) -> None:
+        if exchange.status is None or exchange.status >= 300:
+            return
+        body = exchange.json()
+        if exchange.method == "POST" and exchange.path == RUNS_ROOT and isinstance(body, dict):
+            if isinstance(body.get("id"), str):
+                self.threads.setdefault(body["id"], [])
+            return
+        if operation is None or operation.operation_id not in ("createRun", "createThreadAndRun"):
+            return
+        thread = operation.path_ids(exchange.path).get("thread_id")
+        if operation.operation_id == "createThreadAndRun" and isinstance(body, dict):
+            thread = body.get("thread_id") if isinstance(body.get("thread_id"), str) else None
+            if thread is not None:
+                self.threads.setdefault(thread, [])
+        runs = self.threads.get(thread or "")
+        if runs is not None and run_ids and run_ids[0] not in runs:
+            runs.append(run_ids[0])
+
+    def problems(self, exchange: Exchange, operation: Operation | None) -> Iterator[str]:
+        asked = self._page(exchange, operation)
+        if asked is None:
+            return
+        thread, order, limit, page = asked
+        query = exchange.query
+        created = self.threads[thread]
+        expected = list(created) if order == "asc" else list(reversed(created))
+        ids = _page_ids(page)
+        key = (thread, order, limit)
+        if "before" in query and "after" not in query:
+            before = query["before"]
+            if before in expected:
+                at = expected.index(before)
+                want = expected[max(0, at - limit) : at]
+                if ids != want:
+                    yield f"order={order}, limit={limit}, before={before} gave {ids}, not {want}"
+            return
+        if "after" in query:
+            walk = self._walks.get(key)
+            if walk is None or walk.after != query["after"]:
+                return  # a page on its own: where it starts is the page rules' to judge
+        else:
+            walk = self._walks[key] = _Walk()
+        yield from walk_problems(walk.seen, ids, expected, order=order, limit=limit, page=page)
+        walk.seen.extend(ids)
+        if page.get("has_more") is True and ids:
+            walk.after = str(page.get("last_id") or ids[-1])
+            return
+        del self._walks[key]
+        missing = [run for run in expected if run not in walk.seen]
+        if missing:
+            yield (
+                f"walking order={order} limit={limit} by after-cursors never reached "
+                f"{', '.join(missing)}"
+            )
+
+    def _page(
+        self, exchange: Exchange, operation: Operation | None
+    ) -> tuple[str, str, int, dict[str, JSON]] | None:
+        """(thread, order, limit, page) of a listRuns page this judges, else None."""
+        if operation is None or operation.operation_id != "listRuns" or exchange.status != 200:
+            return None
+        thread = operation.path_ids(exchange.path).get("thread_id", "")
+        query = exchange.query
+        page = exchange.json()
+        if (
+            exchange.origin == SCHEMATHESIS
+            or thread not in self.threads
+            or not isinstance(page, dict)
+            or any(forbidden_parameters(query))
+            or not cursors_well_formed(query)
+        ):
+            return None
+        order = "asc" if query.get("order") == "asc" else "desc"
+        limit = int(query["limit"]) if query.get("limit", "").isdigit() else 20
+        return thread, order, limit, page
+
+
 class Replay:
     """The gate's judges for the recording being read, one per profile sharing what was learnt."""
 
@@ -100,6 +212,7 @@ class Replay:
         self._file: str | None = None
         self._judges: dict[Profile, Judge] = {}
         self._numbers: Iterator[int] = iter(())
+        self._walks = Walks()
 
     def judge(self, answered: Answered) -> ObjectResult | None:
         """The HTTP violations of one recorded exchange, as one result; None when it has none."""
@@ -107,14 +220,30 @@ class Replay:
             self._file = answered.source.file
             self._judges = {}
             self._numbers = iter(range(1, 1 << 62))
+            self._walks = Walks()
         profile = self.profile_of(answered)
         judge = self._judge_for(profile)
         exchange = live_exchange(answered.exchange, next(self._numbers))
         found = judge.judge_recorded(exchange, answered.runs, answered.unreadable, answered.source)
+        found.extend(self._walked(judge, exchange, answered, profile))
         self.exchanges += 1
         if not found:
             return None
         return ObjectResult(answered.source, None, None, profile, found)
+
+    def _walked(
+        self, judge: Judge, exchange: Exchange, answered: Answered, profile: Profile
+    ) -> list[Violation]:
+        operation = judge.document.match(exchange.method, exchange.path)
+        run_ids = [o.run.get("id") for o in answered.runs if isinstance(o.run, dict)]
+        self._walks.learn(exchange, operation, [i for i in run_ids if isinstance(i, str)])
+        if not self.engine.is_enabled("H001", profile):
+            return []
+        found = [
+            self.engine.violation("H001", "$.data", message, None, source=answered.source)
+            for message in dict.fromkeys(self._walks.problems(exchange, operation))
+        ]
+        return self.engine.catalogue.unsuppressed(found)
 
     def note(self) -> str:
         exchanges = f"{self.exchanges} recorded exchange" + ("" if self.exchanges == 1 else "s")
