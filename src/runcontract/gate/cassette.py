@@ -5,7 +5,8 @@ so `runcontract validate PATH` reads the same run objects in the same order and 
 each exchange by the HTTP rules, as the gate did. Beside each interaction the gate writes what
 the recording cannot show (under GATE_KEY, a key vcrpy reads past): the profile it judged by (a
 negative request of schemathesis carries no OpenAI-Beta header), which of the gate's requests it
-was, and `key: false` for a request sent without the API key (the key is never recorded).
+was, `key: false` for a request sent without the API key (the key is never recorded) and
+`retried: true` for an answer the gate asked again after (it judges the answer to the retry).
 
 Credential headers are never recorded (the client drops them before anything
 else sees the exchange), and the key, any `sk-` token and any bearer token are masked wherever
@@ -153,6 +154,8 @@ class Cassette:
         mark: dict[str, str | bool] = {"profile": self.profile.value, "origin": exchange.origin}
         if not exchange.sent_key:
             mark["key"] = False
+        if exchange.retried:
+            mark["retried"] = True
         return mark
 
     def _request_body(self, raw: bytes) -> str | bytes | None:

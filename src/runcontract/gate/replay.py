@@ -221,6 +221,9 @@ class Replay:
             self._judges = {}
             self._numbers = iter(range(1, 1 << 62))
             self._walks = Walks()
+        mark = answered.exchange.gate
+        if mark is not None and mark.retried:
+            return None  # the gate judged the answer to its retry, which comes next
         profile = self.profile_of(answered)
         judge = self._judge_for(profile)
         exchange = live_exchange(answered.exchange, next(self._numbers))

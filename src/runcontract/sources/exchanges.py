@@ -36,11 +36,13 @@ GATE_KEY: Final = "runcontract"
 class GateMark:
     """What the gate wrote beside an interaction it recorded: the profile it judged by, which
     of its own requests it was ("lifecycle: completed", "schemathesis") and whether the request
-    carried the API key (no recording shows the key itself)."""
+    carried the API key (no recording shows the key itself), and whether the gate sent it again
+    (a 429 or 5xx it retried: the answer to the retry is the one judged)."""
 
     profile: Profile | None
     origin: str | None
     sent_key: bool = True
+    retried: bool = False
 
 
 def gate_mark(value: object) -> GateMark | None:
@@ -53,6 +55,7 @@ def gate_mark(value: object) -> GateMark | None:
         Profile(profile) if profile in set(Profile) else None,
         origin if isinstance(origin, str) else None,
         value.get("key") is not False,
+        value.get("retried") is True,
     )
 
 
