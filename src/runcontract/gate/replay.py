@@ -17,18 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
 from runcontract.engine import Engine
-from runcontract.gate.document import Operation, load_document
+from runcontract.gate.document import GateDocument, Operation, load_document
 from runcontract.gate.judge import (
     Judge,
     cursors_well_formed,
     forbidden_parameters,
     walk_problems,
 )
+from runcontract.gate.phases import BUILTIN_RULES
 from runcontract.gate.traffic import Exchange
 from runcontract.model import JSON, ObjectResult, Profile, Violation
 from runcontract.sources.bodies import ParsedBody, RecordedBody, body_text
@@ -44,6 +46,17 @@ OFFLINE_NOTE = (
     "them live"
 )
 SCHEMATHESIS = "schemathesis"
+# The checks of schemathesis that judge an answer against its request alone, so a recorded one
+# too. The gate's other checks send requests of their own (ignored_auth, use_after_free, ...) or
+# judge how a generated case was made (negative_data_rejection, positive_data_acceptance): they
+# need the live target.
+RESPONSE_CHECKS = (
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+)
+MAX_CHECK_MESSAGE = 400
 # Every Runs operation's path starts here, whatever prefix the host puts before it (/v1 at
 # OpenAI, /openai on Azure, none in front of a proxy).
 RUNS_ROOT = "/threads"
@@ -203,6 +216,78 @@ class Walks:
         return thread, order, limit, page
 
 
+class Conformance:
+    """schemathesis's response checks on recorded answers, reported as the gate's phases report
+    them (BUILTIN_RULES): against the document with RunObject left open, so a run is judged by
+    the engine alone, and not where the judge's own rule already said the same."""
+
+    def __init__(self) -> None:
+        self._operations: dict[tuple[Profile, str, str], Any] = {}
+        self._schemas: dict[Profile, Any] = {}
+
+    def findings(
+        self, document: GateDocument, operation: Operation, exchange: Exchange
+    ) -> Iterator[tuple[str, str]]:
+        """(rule code, message) for each check that fails on the exchange's answer."""
+        import requests  # noqa: PLC0415 - schemathesis's own dependency; only replays pay for it
+        from schemathesis.core.failures import FailureGroup  # noqa: PLC0415
+        from schemathesis.core.transport import Response  # noqa: PLC0415
+        from schemathesis.specs.openapi import checks  # noqa: PLC0415
+
+        try:
+            request = requests.Request(
+                exchange.method, exchange.url, headers=dict(exchange.request_headers)
+            ).prepare()
+        except (requests.RequestException, ValueError):
+            return  # a URL no client could send: the page rules judged what can be
+        headers: dict[str, list[str]] = {}
+        for name, value in exchange.response_headers:
+            headers.setdefault(name, []).append(value)
+        response = Response(
+            status_code=exchange.status or 0,
+            headers=headers,
+            content=exchange.response_body,
+            request=request,
+            elapsed=0.0,
+            verify=False,
+        )
+        extra: dict[str, Any] = {}
+        body = exchange.request_json()
+        if operation.body_ref is not None and body is not None:
+            extra = {"body": body, "media_type": "application/json"}
+        try:
+            case = self._operation(document, operation).Case(
+                path_parameters=operation.path_ids(exchange.path), query=exchange.query, **extra
+            )
+        except Exception:  # noqa: BLE001 - a request schemathesis cannot model: the judge's alone
+            return
+        for name in RESPONSE_CHECKS:
+            try:
+                case.validate_response(response, checks=[getattr(checks, name)])
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    text = " ".join(f"{failure.title}: {failure.message}".split())
+                    yield BUILTIN_RULES[name], f"schemathesis {name}: {text[:MAX_CHECK_MESSAGE]}"
+            except AssertionError as failure:  # one failure, raised on its own
+                text = " ".join(str(failure).split())
+                yield BUILTIN_RULES[name], f"schemathesis {name}: {text[:MAX_CHECK_MESSAGE]}"
+            except Exception:  # noqa: BLE001, S112 - an answer schemathesis cannot read: the judge's
+                continue
+
+    def _operation(self, document: GateDocument, operation: Operation) -> Any:
+        key = (document.profile, operation.method, operation.template)
+        found = self._operations.get(key)
+        if found is None:
+            import schemathesis  # noqa: PLC0415
+
+            schema = self._schemas.get(document.profile)
+            if schema is None:
+                schema = schemathesis.openapi.from_dict(document.for_schemathesis())
+                self._schemas[document.profile] = schema
+            found = self._operations[key] = schema[operation.template][operation.method]
+        return found
+
+
 class Replay:
     """The gate's judges for the recording being read, one per profile sharing what was learnt."""
 
@@ -213,6 +298,7 @@ class Replay:
         self._judges: dict[Profile, Judge] = {}
         self._numbers: Iterator[int] = iter(())
         self._walks = Walks()
+        self._conformance = Conformance()
 
     def judge(self, answered: Answered) -> ObjectResult | None:
         """The HTTP violations of one recorded exchange, as one result; None when it has none."""
@@ -229,6 +315,7 @@ class Replay:
         exchange = live_exchange(answered.exchange, next(self._numbers))
         found = judge.judge_recorded(exchange, answered.runs, answered.unreadable, answered.source)
         found.extend(self._walked(judge, exchange, answered, profile))
+        found = self._checked(judge, exchange, found, answered, profile)
         self.exchanges += 1
         if not found:
             return None
@@ -247,6 +334,35 @@ class Replay:
             for message in dict.fromkeys(self._walks.problems(exchange, operation))
         ]
         return self.engine.catalogue.unsuppressed(found)
+
+    def _checked(
+        self,
+        judge: Judge,
+        exchange: Exchange,
+        found: list[Violation],
+        answered: Answered,
+        profile: Profile,
+    ) -> list[Violation]:
+        """`found` with what schemathesis's response checks add, as the gate's phases add it.
+
+        In a gate recording only schemathesis's own requests were checked so; in any other
+        recording, every exchange of a documented operation is.
+        """
+        operation = judge.document.match(exchange.method, exchange.path)
+        mark = answered.exchange.gate
+        if operation is None or (mark is not None and exchange.origin != SCHEMATHESIS):
+            return found
+        status = exchange.status or 0
+        added = list(found)
+        for named, message in self._conformance.findings(judge.document, operation, exchange):
+            # the document's schema of an error answer is ErrorResponse: that is H003's
+            code = "H003" if named == "H006" and status >= 400 else named
+            if any(v.rule == code for v in found) or not self.engine.is_enabled(code, profile):
+                continue  # the judge's own rule says it already, once
+            if any((v.rule, v.message) == (code, message) for v in added):
+                continue
+            added.append(self.engine.violation(code, "$", message, None, source=answered.source))
+        return self.engine.catalogue.unsuppressed(added)
 
     def note(self) -> str:
         exchanges = f"{self.exchanges} recorded exchange" + ("" if self.exchanges == 1 else "s")
