@@ -55,8 +55,12 @@ class RecordedExchanges:
     def __init__(self, engine: Engine, reporter: Reporter, summary: Summary) -> None:
         self.engine, self.reporter, self.summary = engine, reporter, summary
         self._replay: Replay | None = None  # made for the first one: most inputs have none
+        # --select S or --ignore H: no HTTP rule to judge, so no exchange is looked at
+        self.wanted = any(code.startswith("H") for code in engine.enabled)
 
     def judge(self, answered: Answered) -> None:
+        if not self.wanted:
+            return
         if self._replay is None:
             from runcontract.gate.replay import Replay  # noqa: PLC0415 - reads the gate's documents
 
