@@ -66,7 +66,7 @@ class RecordedExchanges:
 
             self._replay = Replay(self.engine)
         result = self._replay.judge(answered)
-        self.summary.exchanges += 1
+        self.summary.exchanges = self._replay.exchanges  # an answer the gate retried is not one
         if result is None:
             return
         for violation in result.violations:

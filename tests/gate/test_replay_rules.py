@@ -225,6 +225,12 @@ def test_a_vcrpy_cassette_is_judged_by_its_requests(tmp_path: Path) -> None:
     assert report["summary"]["exchanges"] == 1
     # no run object in the file: "nothing checked" stays the verdict, the HTTP errors fail it
     assert code == 1
+    # an answer the gate retried is judged by its retry, as the gate judges it
+    interaction["runcontract"] = {"profile": "v2", "origin": "schemathesis", "retried": True}
+    path.write_text(yaml.safe_dump({"interactions": [interaction], "version": 1}))
+    code, report = validate(path)
+    assert http_codes(report) == {}
+    assert report["summary"]["exchanges"] == 0
 
 
 @pytest.mark.parametrize(
