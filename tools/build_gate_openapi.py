@@ -391,6 +391,17 @@ def defined_required(doc: Node) -> None:
             schema["required"] = [name for name in required if name in properties]
 
 
+# -- 13. Run steps as the real API answers them ---------------------------------------------------
+STEP_KEYS_NOT_SENT = ("expired_at", "metadata")
+
+
+def recorded_run_steps(doc: Node) -> None:
+    schema = doc["components"]["schemas"].get("RunStepObject")
+    if schema is None or not isinstance(schema.get("required"), list):
+        return
+    schema["required"] = [name for name in schema["required"] if name not in STEP_KEYS_NOT_SENT]
+
+
 def drop_meta(doc: Node) -> None:
     for _, _, operation in operations(doc):
         operation.pop("x-oaiMeta", None)
@@ -425,6 +436,7 @@ def build(profile: str) -> Node:
     prose_limits(doc)
     optional_modify_body(doc)
     defined_required(doc)
+    recorded_run_steps(doc)
     run_object(doc, profile)
     links(doc)
     drop_meta(doc)

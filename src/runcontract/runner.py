@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from runcontract.engine import Engine
 from runcontract.model import (
@@ -24,8 +24,15 @@ from runcontract.redact import redact
 from runcontract.reporters import Reporter
 from runcontract.reporters.text import counted
 from runcontract.reproduce import attach, request_command
-from runcontract.sources import FileDone, read_paths
+from runcontract.sources import FileDone
+from runcontract.sources.exchanges import Answered
+from runcontract.sources.reader import read_recordings
 from runcontract.vocabulary import ExitCode
+
+if TYPE_CHECKING:
+    from runcontract.gate.replay import Replay
+
+Item = Observation | Prejudged | ReadError | FileDone | Answered
 
 
 def count(summary: Summary, result: ObjectResult) -> None:
@@ -43,8 +50,42 @@ def count(summary: Summary, result: ObjectResult) -> None:
         summary.passed += 1
 
 
+class RecordedExchanges:
+    """The HTTP rules on the recorded exchanges among the inputs; an exchange is no run object,
+    so it counts apart, and only its violations join the run objects' counts."""
+
+    def __init__(self, engine: Engine, reporter: Reporter, summary: Summary) -> None:
+        self.engine, self.reporter, self.summary = engine, reporter, summary
+        self._replay: Replay | None = None  # made for the first one: most inputs have none
+        # --select S or --ignore H: no HTTP rule to judge, so no exchange is looked at
+        self.wanted = any(code.startswith("H") for code in engine.enabled)
+
+    def judge(self, answered: Answered) -> None:
+        if not self.wanted:
+            return
+        if self._replay is None:
+            from runcontract.gate.replay import Replay  # noqa: PLC0415 - reads the gate's documents
+
+            self._replay = Replay(self.engine)
+        result = self._replay.judge(answered)
+        self.summary.exchanges = self._replay.exchanges  # an answer the gate retried is not one
+        if result is None:
+            return
+        for violation in result.violations:
+            if violation.severity is Severity.ERROR:
+                self.summary.errors += 1
+            else:
+                self.summary.warnings += 1
+        self.summary.exchanges_failed += result.failed
+        self.reporter.result(result)
+
+    def finish(self) -> None:
+        if self._replay is not None:
+            self.summary.notes.append(self._replay.note())
+
+
 def judge_stream(
-    items: Iterable[Observation | Prejudged | ReadError | FileDone],
+    items: Iterable[Item],
     engine: Engine,
     reporter: Reporter,
 ) -> Summary:
@@ -55,6 +96,7 @@ def judge_stream(
     """
     summary = Summary()
     judging = engine.judging()
+    exchanges = RecordedExchanges(engine, reporter, summary)
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
     found: list[Violation] = []  # what the lifecycle finds on a prejudged run (seldom anything)
@@ -84,12 +126,15 @@ def judge_stream(
         elif isinstance(item, ReadError):
             summary.unreadable += 1
             reporter.read_error(item)
+        elif isinstance(item, Answered):
+            exchanges.judge(item)
         else:
             summary.files += 1
             reporter.file_done(item.file, item.observations, item.errors)
     summary.objects += passed
     summary.passed += passed
     summary.forgotten_runs = judging.forgotten
+    exchanges.finish()
     reporter.finish(summary)
     return summary
 
@@ -113,9 +158,7 @@ class Progress:
                 size = f" ({Path(path).stat().st_size / 1_048_576:.1f} MiB)"
         self._say(f"reading {label}{size}")
 
-    def watch(
-        self, items: Iterable[Observation | Prejudged | ReadError | FileDone]
-    ) -> Iterator[Observation | Prejudged | ReadError | FileDone]:
+    def watch(self, items: Iterable[Item]) -> Iterator[Item]:
         count, every = 0, self.every
         for item in items:
             if isinstance(item, FileDone):
@@ -124,7 +167,7 @@ class Progress:
                     f"{item.file}: done, {counted(item.observations, 'run object')}, "
                     f"{item.errors} unreadable"
                 )
-            else:
+            elif not isinstance(item, Answered):  # its run objects were counted already
                 count += 1
                 if count % every == 0:
                     self._say(f"{item.source.file}: {count} items read")
@@ -144,7 +187,7 @@ def validate_paths(
     progress: Progress | None = None,
 ) -> Summary:
     lane = engine.fast_lane
-    items: Iterable[Observation | Prejudged | ReadError | FileDone] = read_paths(
+    items: Iterable[Item] = read_recordings(
         paths,
         stdin=stdin,
         fast_lane=lane.judge if lane is not None else None,
@@ -156,9 +199,10 @@ def validate_paths(
 
 
 def exit_code(summary: Summary) -> ExitCode:
-    """VIOLATIONS when the contract is broken; COULD_NOT_CHECK when an input was unreadable or
-    nothing was found to judge (a check that saw nothing is not a pass), as the gate says it."""
-    if summary.failed:
+    """VIOLATIONS when the contract is broken (a run object or a recorded exchange);
+    COULD_NOT_CHECK when an input was unreadable or nothing was found to judge (a check that saw
+    nothing is not a pass), as the gate says it."""
+    if summary.failed or summary.exchanges_failed:
         return ExitCode.VIOLATIONS
     if summary.unreadable or summary.objects == 0:
         return ExitCode.COULD_NOT_CHECK

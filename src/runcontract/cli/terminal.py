@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
-from runcontract.model import Observation, Prejudged, ReadError
+from runcontract.model import ReadError
 from runcontract.redact import redact
-from runcontract.runner import Progress
+from runcontract.runner import Item, Progress
 from runcontract.sources import FileDone
 
 if TYPE_CHECKING:
@@ -103,9 +103,7 @@ class LiveValidateProgress(Progress):
     def file_started(self, label: str, path: str) -> None:
         self.reading = redact(label)
 
-    def watch(
-        self, items: Iterable[Observation | Prejudged | ReadError | FileDone]
-    ) -> Iterator[Observation | Prejudged | ReadError | FileDone]:
+    def watch(self, items: Iterable[Item]) -> Iterator[Item]:
         if self.after <= 0:
             self._start()
         else:

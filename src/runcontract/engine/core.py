@@ -189,14 +189,19 @@ class Engine:
         for observation in observations:
             yield judging.judge(observation)
 
-    def judging(self) -> Judging:
-        """A new judging loop: no run seen yet."""
-        return Judging(self)
+    def judging(self, *, files_in_order: bool | None = None) -> Judging:
+        """A new judging loop: no run seen yet.
 
-    def lifecycle_tracker(self) -> LifecycleTracker | None:
+        `files_in_order` overrides the engine's policy: the gate's scenarios and operations are
+        labels of one session, not files recorded in an unknown order.
+        """
+        return Judging(self, files_in_order=files_in_order)
+
+    def lifecycle_tracker(self, *, files_in_order: bool | None = None) -> LifecycleTracker | None:
         if not self.lifecycle:
             return None
-        return LifecycleTracker(self, files_in_order=self.files_in_order)
+        in_order = self.files_in_order if files_in_order is None else files_in_order
+        return LifecycleTracker(self, files_in_order=in_order)
 
 
 class Judging:
@@ -206,9 +211,9 @@ class Judging:
     observations of a run must all go through the same loop, in the order they were seen.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, files_in_order: bool | None = None) -> None:
         self.engine = engine
-        self.tracker = engine.lifecycle_tracker()
+        self.tracker = engine.lifecycle_tracker(files_in_order=files_in_order)
 
     def judge(self, observation: Observation) -> ObjectResult:
         """The verdict on one observation, the lifecycle rules included."""

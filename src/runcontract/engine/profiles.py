@@ -42,8 +42,12 @@ V1_ONLY_KEYS = frozenset(
 
 
 def detect_profile(run: JSON, hint: Profile | None = None) -> Profile:
-    """The profile to judge `run` by. A v2 request header decides; otherwise the keys do."""
-    if hint is Profile.V2 or not isinstance(run, dict):
+    """The profile to judge `run` by. A v2 request header decides; otherwise the keys do.
+
+    No header asks for seed: a seed hint is the profile a gate recording was judged by, and
+    decides too.
+    """
+    if hint in (Profile.V2, Profile.SEED) or not isinstance(run, dict):
         return hint or Profile.V2
     if "file_ids" in run:
         return Profile.V1 if not V1_ONLY_KEYS.isdisjoint(run) else Profile.SEED

@@ -1,8 +1,14 @@
 """`--record PATH`: every answered exchange as a vcrpy cassette, with credentials gone.
 
 The cassette lists interactions in the order the gate judged them (their interaction numbers),
-so `runcontract validate PATH` reads the same run objects in the same order and reaches the same
-verdicts offline. Credential headers are never recorded (the client drops them before anything
+so `runcontract validate PATH` reads the same run objects in the same order and judges them, and
+each exchange by the HTTP rules, as the gate did. Beside each interaction the gate writes what
+the recording cannot show (under GATE_KEY, a key vcrpy reads past): the profile it judged by (a
+negative request of schemathesis carries no OpenAI-Beta header), which of the gate's requests it
+was, `key: false` for a request sent without the API key (the key is never recorded) and
+`retried: true` for an answer the gate asked again after (it judges the answer to the retry).
+
+Credential headers are never recorded (the client drops them before anything
 else sees the exchange), and the key, any `sk-` token and any bearer token are masked wherever
 else they might appear, in bodies that are not UTF-8 (written as `!!binary`) as well.
 
@@ -25,7 +31,9 @@ from typing import IO, Any, Final
 import yaml
 
 from runcontract.gate.traffic import Exchange, Headers
+from runcontract.model import Profile
 from runcontract.sources.cassettes import CUT_KEY  # a cut body is marked so readers say so
+from runcontract.sources.exchanges import GATE_KEY
 
 Mask = Callable[[str], str]
 
@@ -84,11 +92,13 @@ class Cassette:
         path: Path,
         mask: Mask,
         *,
+        profile: Profile = Profile.V2,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_total_bytes: int = MAX_TOTAL_BYTES,
     ) -> None:
         self.path = path
         self.mask = mask
+        self.profile = profile
         self.max_body_bytes = max_body_bytes
         self.max_total_bytes = max_total_bytes
         self.written = 0  # interactions in the file
@@ -124,6 +134,7 @@ class Cassette:
                 "headers": _headers(exchange.response_headers, self.mask),
                 "status": {"code": exchange.status, "message": _message(exchange.status)},
             },
+            GATE_KEY: self._mark(exchange),
         }
         cut = CUT_KEY in response_body
         text = yaml.dump(
@@ -138,6 +149,14 @@ class Cassette:
             while self._next in self._waiting:
                 self._write(self._waiting.pop(self._next))
                 self._next += 1
+
+    def _mark(self, exchange: Exchange) -> dict[str, str | bool]:
+        mark: dict[str, str | bool] = {"profile": self.profile.value, "origin": exchange.origin}
+        if not exchange.sent_key:
+            mark["key"] = False
+        if exchange.retried:
+            mark["retried"] = True
+        return mark
 
     def _request_body(self, raw: bytes) -> str | bytes | None:
         if not raw:

@@ -24,14 +24,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from runcontract.catalogue import emits
 from runcontract.gate.client import GateClient
-from runcontract.gate.judge import Judge
+from runcontract.gate.judge import Judge, walk_problems
 from runcontract.gate.traffic import Exchange, Problem
 from runcontract.model import Profile
 from runcontract.vocabulary import FAIL_PHRASE, LIVE_STATUSES, LONG_PHRASE, TERMINAL_STATUSES
@@ -596,7 +596,7 @@ class Driver:
             last = exchange.number
             page = self.expect(exchange)
             ids = [str(item.get("id")) for item in page.get("data") or [] if isinstance(item, dict)]
-            for problem in _walk_problems(seen, ids, expected, order=order, limit=limit, page=page):
+            for problem in walk_problems(seen, ids, expected, order=order, limit=limit, page=page):
                 self.judge.add(exchange.number, "H001", problem, "$.data")
             seen.extend(ids)
             if page.get("has_more") is not True or not ids:
@@ -720,33 +720,6 @@ class Driver:
                 origin="cleanup",
                 headers=self.headers,
             )
-
-
-def _walk_problems(
-    seen: list[str],
-    ids: list[str],
-    expected: list[str],
-    *,
-    order: str,
-    limit: int,
-    page: dict[str, Any],
-) -> Iterator[str]:
-    repeated = [i for i in ids if i in seen]
-    if repeated:
-        yield f"order={order} limit={limit}: the after-cursor page repeats {', '.join(repeated)}"
-    ours = [i for i in ids if i in expected]
-    position = len(seen)
-    want = expected[position : position + len(ours)]
-    if ours and not repeated and ours != want:
-        yield (
-            f"order={order} limit={limit}: page at position {position} lists {ours}, where the "
-            f"runs in creation order give {want}"
-        )
-    if page.get("has_more") is False and position + len(ours) < len(expected):
-        yield (
-            f"order={order} limit={limit}: has_more is false after {position + len(ours)} of "
-            f"{len(expected)} runs"
-        )
 
 
 def _outputs(state: dict[str, Any]) -> list[dict[str, str]]:

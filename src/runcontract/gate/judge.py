@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -117,7 +117,10 @@ class Judge:
         self.engine = engine
         self.document = document
         self.profile = profile
-        self.judging = engine.judging()
+        # One loop in the order answers came, though each is reported under its scenario or
+        # operation: those are labels of one session, not files recorded in an unknown order, so
+        # a run polled by a scenario and then answered to schemathesis is compared in order.
+        self.judging = engine.judging(files_in_order=True)
         self.known_ids: set[str] = set()
         self.parents: dict[str, str] = {}
         self.verdicts: dict[int, Verdict] = {}
@@ -201,19 +204,53 @@ class Judge:
         for item in observations(recorded(exchange, entry), context):
             if isinstance(item, Observation):
                 verdict.results.append(self._judge_run(item))
-            else:
+            elif isinstance(item, ReadError):
                 verdict.unreadable.append(item)
-        http = self.engine.catalogue.unsuppressed(
-            list(self._http_rules(exchange, operation, verdict, source))
-        )
+        http = self._judged_http(exchange, operation, verdict.unreadable, source)
         if http:
             verdict.http = ObjectResult(source, None, None, self.profile, http)
+        self._learn(exchange, operation, [r.run_id for r in verdict.results if r.run_id])
+
+    def judge_recorded(
+        self,
+        exchange: Exchange,
+        runs: Sequence[Observation],
+        unreadable: Sequence[ReadError],
+        source: Source,
+    ) -> list[Violation]:
+        """The HTTP rules on an exchange of a recording, whose run objects were judged already.
+
+        What the judge learns from it (the ids given out, whose run is whose) is what it learns
+        from a live answer, so later exchanges of the recording are judged as the gate judged
+        them. Violations of rules the gate's driver adds later (add) are not among them.
+        """
+        operation = self.document.match(exchange.method, exchange.path)
+        found = self._judged_http(exchange, operation, unreadable, source)
+        for observation in runs:
+            if isinstance(observation.run, dict):
+                self.known_ids.update(_ids(observation.run))
+                self.parents.update(_parents(observation.run))
+        ids = [o.run.get("id") for o in runs if isinstance(o.run, dict)]
+        self._learn(exchange, operation, [i for i in ids if isinstance(i, str)])
+        return found
+
+    def _judged_http(
+        self,
+        exchange: Exchange,
+        operation: Operation | None,
+        unreadable: Sequence[ReadError],
+        source: Source,
+    ) -> list[Violation]:
+        return self.engine.catalogue.unsuppressed(
+            list(self._http_rules(exchange, operation, unreadable, source))
+        )
+
+    def _learn(self, exchange: Exchange, operation: Operation | None, run_ids: list[str]) -> None:
+        """The ids a successful answer gave out, for the 4xx due to requests on other ids."""
         if exchange.status is not None and exchange.status < 300:
             self.known_ids.update(_ids(exchange.json()))
             self.parents.update(_parents(exchange.json()))
-            for result in verdict.results:
-                if result.run_id:
-                    self.known_ids.add(result.run_id)
+            self.known_ids.update(run_ids)
             if operation is not None:
                 self.known_ids.update(operation.path_ids(exchange.path).values())
 
@@ -245,7 +282,11 @@ class Judge:
     # -- the HTTP rules ---------------------------------------------------------------------------
     @emits("http", "H002", "H003", "H014")
     def _http_rules(
-        self, exchange: Exchange, operation: Operation | None, verdict: Verdict, source: Source
+        self,
+        exchange: Exchange,
+        operation: Operation | None,
+        unreadable: Sequence[ReadError],
+        source: Source,
     ) -> Iterator[Violation]:
         status = exchange.status
         assert status is not None  # answered exchanges have a status
@@ -266,9 +307,9 @@ class Judge:
         if operation is not None:
             found.extend(self._documented(exchange, operation, status))
             if status < 300:
-                found.extend(self._success(exchange, operation, status, verdict))
+                found.extend(self._success(exchange, operation, status, unreadable))
         if exchange.media_type == "text/event-stream":
-            for error in verdict.unreadable:
+            for error in unreadable:
                 found.append(("H014", "$", error.message, None))
             if b"[DONE]" not in exchange.response_body:
                 found.append(("H014", "$", "the stream does not end with data: [DONE]", None))
@@ -278,12 +319,16 @@ class Judge:
 
     @emits("http", "H006", "H012")
     def _success(
-        self, exchange: Exchange, operation: Operation, status: int, verdict: Verdict
+        self,
+        exchange: Exchange,
+        operation: Operation,
+        status: int,
+        unreadable: Sequence[ReadError],
     ) -> Iterator[tuple[str, str, str, JSON]]:
         """What a 2xx answer's body must be: JSON that can be read, a page that adds up."""
         if exchange.media_type == "application/json" and exchange.json() is None:
             # Not JSON, or JSON nested deeper than any reader takes: nothing in it is judged.
-            why = verdict.unreadable[0].message if verdict.unreadable else "it is not JSON"
+            why = unreadable[0].message if unreadable else "it is not JSON"
             yield "H006", "$", f"the {status} answer cannot be read: {why}", None
         if operation.operation_id in LIST_OPERATIONS and status == 200:
             yield from envelope_problems(exchange.json())
@@ -435,3 +480,35 @@ def page_problems(page: JSON, query: dict[str, str]) -> Iterator[tuple[str, str,
                     after,
                 )
                 break
+
+
+def walk_problems(
+    seen: list[str],
+    ids: list[str],
+    expected: list[str],
+    *,
+    order: str,
+    limit: int,
+    page: dict[str, Any],
+) -> Iterator[str]:
+    """H001 on one page of a walk by after-cursors through `expected` (the runs of a thread in
+    the order asked for): a page that repeats a run, lists them out of order, or ends early.
+
+    The gate's driver walks the runs it created; a recording's replay walks the runs the
+    recording shows created on a thread (runcontract.gate.replay)."""
+    repeated = [i for i in ids if i in seen]
+    if repeated:
+        yield f"order={order} limit={limit}: the after-cursor page repeats {', '.join(repeated)}"
+    ours = [i for i in ids if i in expected]
+    position = len(seen)
+    want = expected[position : position + len(ours)]
+    if ours and not repeated and ours != want:
+        yield (
+            f"order={order} limit={limit}: page at position {position} lists {ours}, where the "
+            f"runs in creation order give {want}"
+        )
+    if page.get("has_more") is False and position + len(ours) < len(expected):
+        yield (
+            f"order={order} limit={limit}: has_more is false after {position + len(ours)} of "
+            f"{len(expected)} runs"
+        )

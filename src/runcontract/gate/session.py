@@ -191,7 +191,9 @@ def run_gate(
     )
     document = load_document(options.profile)
     judge = Judge(engine, document, options.profile)
-    cassette = Cassette(options.record, secret.mask) if options.record else None
+    cassette = (
+        Cassette(options.record, secret.mask, profile=options.profile) if options.record else None
+    )
 
     def on_exchange(exchange: Exchange) -> None:
         judge.judge(exchange)

@@ -123,5 +123,8 @@ class JsonReporter:
             "errors": summary.errors,
             "warnings": summary.warnings,
             "forgotten_runs": summary.forgotten_runs,
+            "exchanges": summary.exchanges,
+            "exchanges_failed": summary.exchanges_failed,
+            "notes": summary.notes,
         }
         self.stream.write(f'\n], "errors": {_dump(errors)}, "summary": {_dump(counts)}}}\n')

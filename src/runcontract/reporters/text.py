@@ -143,5 +143,8 @@ class TextReporter:
         if self.console is None:
             write(line + "\n")
         else:
-            verdict = "bold red" if summary.failed else "yellow" if summary.unreadable else "green"
+            failed = summary.failed or summary.exchanges_failed
+            verdict = "bold red" if failed else "yellow" if summary.unreadable else "green"
             self.console.print(line, style=verdict)
+        for note in summary.notes:
+            write(redact(f"note: {note}") + "\n")

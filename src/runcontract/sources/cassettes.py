@@ -16,7 +16,7 @@ from runcontract.model import JSON, ReadError
 from runcontract.sources import headers
 from runcontract.sources.bodies import ParsedBody, RecordedBody, from_base64
 from runcontract.sources.context import FileContext, Unreadable, kind_of
-from runcontract.sources.exchanges import Exchange, each_exchange
+from runcontract.sources.exchanges import GATE_KEY, Exchange, each_exchange, gate_mark
 
 VCR_KEYS: Final = ("interactions", "http_interactions")
 CUT_KEY: Final = "truncated_from_bytes"  # written by runcontract.gate.cassette
@@ -46,6 +46,7 @@ def _vcr_exchange(interaction: object, entry: str) -> Exchange:
         status_code=_status(code),
         response_headers=headers.normalise(response.get("headers")),
         response_body=_vcr_body(response.get("body"), "response"),
+        gate=gate_mark(interaction.get(GATE_KEY)),
     )
 
 

@@ -8,13 +8,14 @@ from runcontract.model import Observation, ReadError
 from runcontract.sources import exchanges
 from runcontract.sources.cassettes import SESSION_KEY, VCR_KEYS, session_exchanges, vcr_exchanges
 from runcontract.sources.context import FileContext
+from runcontract.sources.exchanges import Answered
 from runcontract.sources.har import har_exchanges, is_har
 from runcontract.sources.jsonfile import plain_observations
 
 
 def observations_in_document(
     value: object, ctx: FileContext, *, from_yaml: bool
-) -> Iterator[Observation | ReadError]:
+) -> Iterator[Observation | ReadError | Answered]:
     # A run object never has these top-level keys, so they tell a recording apart safely.
     recorded = None
     if isinstance(value, dict) and "object" not in value:

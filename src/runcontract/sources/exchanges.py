@@ -3,6 +3,8 @@
 HAR and every cassette format are first turned into Exchanges; from there on the rules are the
 same for all: only run objects count (a run body, the runs of a list response, the `thread.run.*`
 events of a stream), whatever the request was; error bodies and other objects are passed over.
+An exchange that holds its request and its answer also ends with an `Answered`, so the HTTP rules
+can judge it as the gate judges a live answer (runcontract.gate.replay).
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, cast
 from urllib.parse import urlsplit
 
 import orjson
 
-from runcontract.model import JSON, Observation, Profile, ReadError, Request
+from runcontract.model import JSON, Observation, Profile, ReadError, Request, Source
 from runcontract.sources import sse
 from runcontract.sources.bodies import ParsedBody, RecordedBody, body_text
 from runcontract.sources.context import FileContext, Unreadable, join_entry, kind_of
@@ -26,6 +28,35 @@ from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
 
 _JSON_START = re.compile(r"\s*[\[{]")
+# The mapping `runcontract gate --record` writes beside each interaction (vcrpy reads past it).
+GATE_KEY: Final = "runcontract"
+
+
+@dataclass(frozen=True, slots=True)
+class GateMark:
+    """What the gate wrote beside an interaction it recorded: the profile it judged by, which
+    of its own requests it was ("lifecycle: completed", "schemathesis") and whether the request
+    carried the API key (no recording shows the key itself), and whether the gate sent it again
+    (a 429 or 5xx it retried: the answer to the retry is the one judged)."""
+
+    profile: Profile | None
+    origin: str | None
+    sent_key: bool = True
+    retried: bool = False
+
+
+def gate_mark(value: object) -> GateMark | None:
+    """The GateMark of an interaction's GATE_KEY mapping; None for anything else."""
+    if not isinstance(value, dict):
+        return None
+    profile = value.get("profile")
+    origin = value.get("origin")
+    return GateMark(
+        Profile(profile) if profile in set(Profile) else None,
+        origin if isinstance(origin, str) else None,
+        value.get("key") is not False,
+        value.get("retried") is True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +69,32 @@ class Exchange:
     status_code: int | None
     response_headers: Headers
     response_body: RecordedBody
+    gate: GateMark | None = None  # only in the gate's own recordings
+
+    @property
+    def complete(self) -> bool:
+        """Holds its request and its answer, so the HTTP rules can judge it."""
+        return self.method is not None and self.url is not None and self.status_code is not None
 
     @classmethod
     def standalone_stream(cls, data: bytes) -> Exchange:
         """An event stream saved on its own: a response without its request."""
         stream_type = (("content-type", "text/event-stream"),)
         return cls("", None, None, (), None, None, stream_type, data)
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """A whole recorded exchange, after its run objects: what the HTTP rules judge.
+
+    `runs` are the observations read from its answer and `unreadable` the parts of the answer
+    that could not be read (a stream event that is not JSON), both already reported on their own.
+    """
+
+    exchange: Exchange
+    source: Source
+    runs: tuple[Observation, ...]
+    unreadable: tuple[ReadError, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +129,30 @@ def each_exchange(
             yield ctx.error(entry, str(exc))
 
 
-def observations(exchange: Exchange, ctx: FileContext) -> Iterator[Observation | ReadError]:
-    found = _Found(
-        _request(exchange, ctx.limits),
-        exchange.status_code,
-        profile_hint(exchange.request_headers),
-    )
+def observations(
+    exchange: Exchange, ctx: FileContext
+) -> Iterator[Observation | ReadError | Answered]:
+    """The run objects of an exchange's answer, then, for a whole exchange, its Answered."""
+    if not exchange.complete:
+        yield from _answer(exchange, ctx)
+        return
+    runs: list[Observation] = []
+    unreadable: list[ReadError] = []
+    for item in _answer(exchange, ctx):
+        if isinstance(item, Observation):
+            runs.append(item)
+        else:
+            unreadable.append(item)
+        yield item
+    yield Answered(exchange, Source(ctx.file, exchange.entry), tuple(runs), tuple(unreadable))
+
+
+def _answer(exchange: Exchange, ctx: FileContext) -> Iterator[Observation | ReadError]:
+    hint = profile_hint(exchange.request_headers)
+    if exchange.gate is not None and exchange.gate.profile is not None:
+        # the gate judged every answer by its profile, with or without the request's header
+        hint = exchange.gate.profile
+    found = _Found(_request(exchange, ctx.limits), exchange.status_code, hint)
     body = exchange.response_body
     if isinstance(body, ParsedBody):
         yield from _runs_in_json(_scrubbed(body.value), exchange.entry, found, ctx)

@@ -20,7 +20,7 @@ from runcontract.model import Observation, Prejudged, ReadError
 from runcontract.sources import jsonfile, jsonl, yamlfile
 from runcontract.sources.context import FastLane, FileContext, Unreadable
 from runcontract.sources.documents import observations_in_document
-from runcontract.sources.exchanges import Exchange, observations
+from runcontract.sources.exchanges import Answered, Exchange, observations
 from runcontract.sources.limits import DEFAULT_LIMITS, Limits
 from runcontract.sources.paths import FoundFile, expand
 from runcontract.sources.sniff import SNIFF_BYTES, Format, sniff
@@ -40,6 +40,8 @@ class FileDone:
 
 
 Item = Observation | Prejudged | ReadError | FileDone
+# with exchanges=True: the whole recorded exchanges too, for the HTTP rules
+RecordedItem = Item | Answered
 Opener = Callable[[], contextlib.AbstractContextManager[BinaryIO]]
 
 
@@ -51,12 +53,29 @@ def read_paths(
     fast_lane: FastLane | None = None,
     on_file: Callable[[str, str], None] | None = None,
 ) -> Iterator[Item]:
+    """What `read_recordings` gives, without the whole exchanges: run objects and errors."""
+    for item in read_recordings(
+        paths, stdin=stdin, limits=limits, fast_lane=fast_lane, on_file=on_file
+    ):
+        if not isinstance(item, Answered):
+            yield item
+
+
+def read_recordings(
+    paths: Sequence[str],
+    *,
+    stdin: BinaryIO | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    fast_lane: FastLane | None = None,
+    on_file: Callable[[str, str], None] | None = None,
+) -> Iterator[RecordedItem]:
     """Observations of run objects in `paths` (files, folders, "-" for stdin), in recorded order.
 
     `sequence` counts from 0 across all paths. Each file's items end with its FileDone. With a
     `fast_lane` (the engine's), a JSON Lines entry it finds clean comes as a Prejudged instead of
     an Observation. `on_file(label, path)` is told of each file before it is opened (path ""
-    for stdin), for progress lines.
+    for stdin), for progress lines. `read_recordings` gives, after the run objects of each
+    exchange that holds its request and its answer, the exchange itself (an `Answered`).
     """
     next_sequence = itertools.count().__next__
     if isinstance(paths, str):  # a str is a Sequence[str] too; one path was meant
@@ -96,7 +115,7 @@ def _read_one(
     next_sequence: Callable[[], int],
     *,
     fast_lane: FastLane | None = None,
-) -> Iterator[Item]:
+) -> Iterator[RecordedItem]:
     ctx = FileContext(label, limits, next_sequence, fast_lane)
     try:
         with opener() as stream:
@@ -113,7 +132,7 @@ def _read_one(
 
 def _read_stream(
     stream: BinaryIO, path: str, ctx: FileContext
-) -> Iterator[Observation | Prejudged | ReadError]:
+) -> Iterator[Observation | Prejudged | ReadError | Answered]:
     head, chunks = peek(chunks_of(stream), SNIFF_BYTES)
     if head.startswith(GZIP_MAGIC):
         head, chunks = peek(gunzip(chunks, ctx.limits), SNIFF_BYTES)
