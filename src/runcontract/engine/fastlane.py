@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 from functools import cache
 from operator import attrgetter, itemgetter
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 import msgspec
 import orjson
@@ -102,7 +102,7 @@ READ = (
     "tools",
     "usage",
 )
-RUN_ID, USAGE, ACTION = READ.index("id"), READ.index("usage"), READ.index("required_action")
+RUN_ID = READ.index("id")
 _counts = attrgetter(*COUNTS)
 
 
@@ -206,11 +206,100 @@ Clean = tuple[str, str, Profile, RunFacts, list[Finding]]
 NO_FINDINGS: list[Finding] = []
 
 
-def _unless_unsupported(make: Callable[[Profile], Any]) -> Callable[[Profile], Any]:
+class _Relaxed(NamedTuple):
+    """Where a relaxed schema allows more than the strict one, by the kind of relaxation.
+
+    The deviations the catalogue allows are all of these kinds, on top-level properties
+    (schemacheck.SchemaDeviation.relax): null allowed, a minimum dropped, a key not required.
+    """
+
+    nullable: tuple[str, ...]  # may be null
+    unbounded: tuple[tuple[str, Any], ...]  # (key, the strict minimum) may be below it
+    optional: tuple[str, ...]  # may be missing
+
+
+def _relaxed_keys(strict: dict[str, Any], relaxed: dict[str, Any]) -> _Relaxed:
+    """How `relaxed` departs from `strict`; Unsupported for a departure of another kind."""
+    from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
+
+    def rest(schema: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in schema.items() if k not in ("properties", "required")}
+
+    if rest(strict) != rest(relaxed):
+        raise Unsupported("a relaxed schema that differs below its top-level properties")
+    before, after = strict.get("properties", {}), relaxed.get("properties", {})
+    nullable, unbounded = [], []
+    for name in sorted(before.keys() | after.keys()):
+        was, now = before.get(name), after.get(name)
+        if was == now:
+            continue
+        if was is not None and now == {"anyOf": [was, {"type": "null"}]}:
+            nullable.append(name)
+        elif was is not None and now == {k: v for k, v in was.items() if k != "minimum"}:
+            unbounded.append((name, was["minimum"]))
+        else:
+            raise Unsupported(f"a relaxed schema whose {name!r} is neither nullable nor unbounded")
+    optional = sorted(set(strict.get("required", ())) - set(relaxed.get("required", ())))
+    return _Relaxed(tuple(nullable), tuple(unbounded), tuple(optional))
+
+
+class _Lane(NamedTuple):
+    """One profile's compiled part: the decoder, the picker of READ, and for a relaxed type the
+    finder of the deviations a decoded run shows (None: the strict type, which has none)."""
+
+    decode: Callable[[bytes], Any]
+    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+    deviations: Callable[[Any], list[Finding]] | None
+    may_lack: bool  # a READ field may be missing (UNSET), as a relaxed `required` allows
+
+
+def _strict_lane(profile: Profile) -> _Lane:
+    return _Lane(*_compiled(profile, profile_schema(profile).bundle), None, False)
+
+
+def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: Deviations) -> _Lane:
+    """The lane of the relaxed type: one decode takes a run that keeps the spec or deviates as
+    the real API does, and its deviations are found on the decoded struct, not a second parse.
+
+    The finder is the engine's own, given the relaxed keys' values as a dict would hold them (a
+    missing key left out). It is asked only of a run that shows what a relaxation allows (a
+    null, a missing key, a number below the strict minimum): any other run keeps the strict
+    schema, and has no deviation to find.
+    """
+    where = _relaxed_keys(profile_schema(profile).bundle, relaxed)
+    decode, pick = _compiled(profile, relaxed)
+    keys = sorted({*where.nullable, *(name for name, _ in where.unbounded), *where.optional})
+    if not keys:
+        return _Lane(decode, pick, None, False)
+    nullable, unbounded, optional = where
+    unset = msgspec.UNSET
+
+    def deviations(run: Any) -> list[Finding]:
+        for name in nullable:
+            if getattr(run, name) is None:
+                break
+        else:
+            for name in optional:
+                if getattr(run, name) is unset:
+                    break
+            else:
+                for name, least in unbounded:
+                    value = getattr(run, name)
+                    if value.__class__ is int and value < least:
+                        break
+                else:
+                    return NO_FINDINGS
+        values = {name: getattr(run, name) for name in keys}
+        return find({name: value for name, value in values.items() if value is not unset})
+
+    return _Lane(decode, pick, deviations, not set(optional).isdisjoint(READ))
+
+
+def _unless_unsupported(make: Callable[[Profile], _Lane]) -> Callable[[Profile], _Lane | None]:
     """`make`, or None where the types cannot say the profile's schema: its lines then go the
     usual way."""
 
-    def made(profile: Profile) -> Any:
+    def made(profile: Profile) -> _Lane | None:
         from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
 
         try:
@@ -225,7 +314,8 @@ class FastLane:
     """`judge(line)`: what the engine needs of a run that breaks no rule, straight from its bytes.
 
     With `deviations` (a relaxed schema and its finder, per profile), a run that departs from
-    the spec only where the real API does is taken too, with the deviations found.
+    the spec only where the real API does is taken too, with the deviations found: then the
+    relaxed type alone decodes every line, once, whether it deviates or not.
     """
 
     def __init__(
@@ -234,23 +324,18 @@ class FastLane:
         deviations: dict[Profile, tuple[dict[str, Any], Deviations]] | None = None,
     ) -> None:
         self.profile = profile
-        # Each profile's types are compiled when a line first needs them (some 20 ms each), so
-        # a file of one profile, or one with no JSON Lines at all, pays for no other.
-        self._strict: PerProfile[Compiled | None] = PerProfile(
-            _unless_unsupported(lambda p: _compiled(p, profile_schema(p).bundle))
-        )
         relaxed = {} if deviations is None else deviations  # an empty PerProfile is falsy
 
-        def compiled_relaxed(p: Profile) -> tuple[Any, Any, Deviations] | None:
+        def compiled(p: Profile) -> _Lane:
             try:
                 bundle, find = relaxed[p]  # made on first use too, when `deviations` is
             except KeyError:
-                return None
-            return (*_compiled(p, bundle), find)
+                return _strict_lane(p)
+            return _relaxed_lane(p, bundle, find)
 
-        self._relaxed: PerProfile[tuple[Any, Any, Deviations] | None] = PerProfile(
-            _unless_unsupported(compiled_relaxed)
-        )
+        # Each profile's types are compiled when a line first needs them (some 20 ms each), so
+        # a file of one profile, or one with no JSON Lines at all, pays for no other.
+        self._lanes: PerProfile[_Lane | None] = PerProfile(_unless_unsupported(compiled))
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
@@ -280,44 +365,22 @@ class FastLane:
     def _clean_as(
         self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
     ) -> Clean | None:
-        strict = self._strict[profile]
-        if strict is None:
+        lane = self._lanes[profile]
+        if lane is None:
             return None
-        decode, pick = strict
         try:
-            run = decode(line)
-        except msgspec.ValidationError:
-            return self._deviating_as(line, profile, holds)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep: not clean
+            run = lane.decode(line)
+        except (ValueError, RecursionError):  # a broken rule, not JSON, or nested too deep
             return None
         if holds is not None and not holds(run):
             return None
-        fields = pick(astuple(run))
+        fields = lane.pick(astuple(run))
+        if lane.may_lack and msgspec.UNSET in fields:
+            # the keys a deviation lets go missing read as null, as a dict's .get has them
+            fields = tuple(None if value is msgspec.UNSET else value for value in fields)
         status = run.rc_tag
         facts = _clean_facts(fields, status)
-        return None if facts is None else (fields[RUN_ID], status, profile, facts, NO_FINDINGS)
-
-    def _deviating_as(
-        self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
-    ) -> Clean | None:
-        """A run the strict type turned away, if the relaxed one takes it: its deviations."""
-        relaxed = self._relaxed[profile]
-        if relaxed is None:
+        if facts is None:
             return None
-        decode, pick, find = relaxed
-        try:
-            run = decode(line)
-            if holds is not None and not holds(run):
-                return None
-            fields = pick(astuple(run))
-            if fields[USAGE] is msgspec.UNSET or fields[ACTION] is msgspec.UNSET:
-                # the keys a deviation lets go missing read as null, as a dict's .get has them
-                fields = tuple(None if value is msgspec.UNSET else value for value in fields)
-            status = run.rc_tag
-            facts = _clean_facts(fields, status)
-            if facts is None:
-                return None
-            findings = find(orjson.loads(line))
-        except (ValueError, RecursionError):  # orjson refuses a number beyond a double
-            return None
-        return run.id, status, profile, facts, findings
+        find = lane.deviations
+        return fields[RUN_ID], status, profile, facts, NO_FINDINGS if find is None else find(run)
