@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from functools import cache
 from operator import attrgetter, itemgetter
@@ -251,10 +252,11 @@ class _Lane(NamedTuple):
     pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
     deviations: Callable[[Any], list[Finding]] | None
     may_lack: bool  # a READ field may be missing (UNSET), as a relaxed `required` allows
+    relaxed: bool  # the type takes the real API's deviations
 
 
 def _strict_lane(profile: Profile) -> _Lane:
-    return _Lane(*_compiled(profile, profile_schema(profile).bundle), None, False)
+    return _Lane(*_compiled(profile, profile_schema(profile).bundle), None, False, False)
 
 
 def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: Deviations) -> _Lane:
@@ -270,7 +272,7 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: Deviations) -
     decode, pick = _compiled(profile, relaxed)
     keys = sorted({*where.nullable, *(name for name, _ in where.unbounded), *where.optional})
     if not keys:
-        return _Lane(decode, pick, None, False)
+        return _Lane(decode, pick, None, False, True)
     nullable, unbounded, optional = where
     unset = msgspec.UNSET
 
@@ -292,19 +294,34 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: Deviations) -
         values = {name: getattr(run, name) for name in keys}
         return find({name: value for name, value in values.items() if value is not unset})
 
-    return _Lane(decode, pick, deviations, not set(optional).isdisjoint(READ))
+    return _Lane(decode, pick, deviations, not set(optional).isdisjoint(READ), True)
+
+
+class FastLaneWarning(RuntimeWarning):
+    """A profile's schema says what the lane's types cannot: its lines are judged the slow way.
+
+    Verdicts stay right, only slower; the shipped schemas never do this (a test compiles the
+    lane of every profile), so a warning means a schema or the types builder changed. The
+    tests turn warnings into errors, so there it fails loudly.
+    """
 
 
 def _unless_unsupported(make: Callable[[Profile], _Lane]) -> Callable[[Profile], _Lane | None]:
-    """`make`, or None where the types cannot say the profile's schema: its lines then go the
-    usual way."""
+    """`make`, or None (and a FastLaneWarning) where the types cannot say the profile's schema:
+    its lines then go the usual way."""
 
     def made(profile: Profile) -> _Lane | None:
         from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
 
         try:
             return make(profile)
-        except Unsupported:
+        except Unsupported as exc:
+            warnings.warn(
+                f"the fast lane cannot compile the {profile.value} schema ({exc}); "
+                f"its JSON Lines are judged the slow way",
+                FastLaneWarning,
+                stacklevel=2,
+            )
             return None
 
     return made
@@ -333,6 +350,7 @@ class FastLane:
                 return _strict_lane(p)
             return _relaxed_lane(p, bundle, find)
 
+        self._compile = compiled
         # Each profile's types are compiled when a line first needs them (some 20 ms each), so
         # a file of one profile, or one with no JSON Lines at all, pays for no other.
         self._lanes: PerProfile[_Lane | None] = PerProfile(_unless_unsupported(compiled))
@@ -340,6 +358,15 @@ class FastLane:
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
         self._huge_number = re.compile(rb"[0-9]{%d}" % (self._max_digits + 1))
+
+    def compile(self, profile: Profile) -> bool:
+        """Compile the profile's types now, raising typed.Unsupported where they cannot say its
+        schema (where the lane would warn and leave the profile's lines to the slow way).
+
+        True when the lane takes the real API's deviations for this profile too.
+        """
+        lane = self._lanes[profile] = self._compile(profile)
+        return lane.relaxed
 
     def judge(self, line: bytes) -> Clean | None:
         # msgspec passes over the keys no type names without checking their bytes are UTF-8
