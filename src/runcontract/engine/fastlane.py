@@ -1,14 +1,15 @@
 """The fast lane: a JSONL line judged clean straight from its bytes, with no dict built.
 
 For each profile, the bundled schema narrowed by the contract rules that JSON Schema can say
-(`fastpath.contract_schema`), split by status, becomes one msgspec type (`typed`), so decoding a
-line checks the schema and those rules in one pass. The rules JSON Schema cannot say are the
-residue (`fastpath.times_hold`, `names_hold`, `calls_hold`), run on the decoded struct. A line
-that passes all of it breaks no rule in its profile. A second type, from the schema with the
-real API's deviations allowed, takes the lines whose only faults are those deviations, which
-the engine's own finder then names. Any other line (a broken rule, a list response, not JSON at
-all) returns None and is read and judged the usual way: the lane only skips the dict for lines
-whose verdict it knows, and tests hold it to the slow way's verdict.
+(`fastpath.contract_schema`: the rules' schema forms), split by status, becomes one msgspec type
+(`typed`), so decoding a line checks the schema and those rules in one pass. The rules JSON
+Schema cannot say are the rules' residue forms (runcontract.rules.registry), run on the fields
+of the decoded struct. A line that passes all of it breaks no rule in its profile. The engine's
+lane builds its type from the schema with the real API's deviations allowed, so that one decode
+takes the lines whose only faults are those deviations too, which the engine's own finder then
+names. Any other line (a broken rule, a list response, not JSON at all) returns None and is read
+and judged the usual way: the lane only skips the dict for lines whose verdict it knows, and
+tests hold it to the slow way's verdict.
 
 The profile is chosen as `detect_profile` would choose it, from the keys present, which the
 decoded struct records (`file_ids` and the keys v1 added are declared in every profile's type).
@@ -28,10 +29,11 @@ import msgspec
 import orjson
 from msgspec.structs import astuple
 
-from runcontract.engine.fastpath import calls_hold, contract_schema, names_hold, times_hold
+from runcontract.engine.fastpath import RESIDUES, contract_schema
 from runcontract.engine.lifecycle import RunFacts
 from runcontract.engine.profiles import V1_ONLY_KEYS, PerProfile
-from runcontract.model import Profile
+from runcontract.model import Profile, Source
+from runcontract.rules.registry import Finding, RunFields
 from runcontract.rules.usage import COUNTS
 from runcontract.schemas import profile_schema
 
@@ -121,8 +123,11 @@ def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     return itemgetter(*(order.index(name) for name in READ))
 
 
+_new_tuple = tuple.__new__  # a tuple type without its Python-level __new__, once per line
+
+
 def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
-    """The rules the compiled type leaves out, on the fields READ of the decoded struct.
+    """The rules' residue forms, on the fields READ of the decoded struct.
 
     None when one is broken; else the run's lifecycle facts, as `lifecycle.facts_of` gives them
     for its dict (they are made of the same fields, so they are made here, in the same pass).
@@ -142,43 +147,47 @@ def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
         tools,
         usage,
     ) = fields
-    if not (
-        run_id.startswith("run_")  # I001
-        and thread_id.startswith("thread_")  # I002
-        and assistant_id.startswith("asst_")  # I003
-        and times_hold(created, started, expires, (completed, failed, cancelled))
-    ):
-        return None
-    counts = None
-    if usage is not None:
-        counts = _counts(usage)
-        if counts[0] + counts[1] != counts[2]:
-            return None  # U002
+    counts = None if usage is None else _counts(usage)
     names = [t.function.name for t in tools if t.rc_tag == "function"] if tools else NO_NAMES
-    if not names_hold(names):  # F001, F005
-        return None
-    call_ids = None
-    if action is not None:
-        calls = [
+    calls = (
+        None
+        if action is None
+        else [
             (c.id, c.function.name, c.function.arguments)
             for c in action.submit_tool_outputs.tool_calls
         ]
-        if not calls_hold(calls, names):
+    )
+    shown = _new_tuple(
+        RunFields,
+        (
+            run_id,
+            thread_id,
+            assistant_id,
+            created,
+            started,
+            expires,
+            (completed, failed, cancelled),
+            counts,
+            names,
+            calls,
+        ),
+    )
+    for holds in RESIDUES:
+        if not holds(shown):
             return None
-        call_ids = tuple(sorted({call[0] for call in calls}))
     return RunFacts(
-        status,
-        kind,
-        created,
-        thread_id,
-        assistant_id,
-        started,
-        expires,
-        completed,
-        failed,
-        cancelled,
-        counts,
-        call_ids,
+        status=status,
+        object=kind,
+        created_at=created,
+        thread_id=thread_id,
+        assistant_id=assistant_id,
+        started_at=started,
+        expires_at=expires,
+        completed_at=completed,
+        failed_at=failed,
+        cancelled_at=cancelled,
+        usage=counts,
+        call_ids=None if calls is None else tuple(sorted({call[0] for call in calls})),
     )
 
 
@@ -198,13 +207,24 @@ def _compiled_once(profile: Profile, bundle: bytes) -> Compiled:
     return msgspec.json.Decoder(run_union).decode, _picker(run_union)
 
 
-# A schema finding: (rule code, JSON path, message, value)
-Finding = tuple[str, str, str, Any]
 # What finds the schema deviations of a run dict that a relaxed schema allows
-Deviations = Callable[[dict[str, Any]], list[Finding]]
-# A line the lane judged: its run's id, status, profile, lifecycle facts, and deviations found
-Clean = tuple[str, str, Profile, RunFacts, list[Finding]]
+FindDeviations = Callable[[dict[str, Any]], list[Finding]]
 NO_FINDINGS: list[Finding] = []
+
+
+class Prejudged(NamedTuple):
+    """A JSON Lines entry the lane judged straight from its bytes: a run that breaks no rule.
+
+    Its id, status and profile, its lifecycle facts, the schema deviations of the real API
+    found in it (none for the many runs that keep the spec as written), and where it is.
+    """
+
+    run_id: str
+    status: str
+    profile: Profile
+    facts: RunFacts
+    findings: list[Finding]
+    source: Source
 
 
 class _Relaxed(NamedTuple):
@@ -250,7 +270,7 @@ class _Lane(NamedTuple):
 
     decode: Callable[[bytes], Any]
     pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
-    deviations: Callable[[Any], list[Finding]] | None
+    find: Callable[[Any], list[Finding]] | None
     may_lack: bool  # a READ field may be missing (UNSET), as a relaxed `required` allows
     relaxed: bool  # the type takes the real API's deviations
 
@@ -259,7 +279,7 @@ def _strict_lane(profile: Profile) -> _Lane:
     return _Lane(*_compiled(profile, profile_schema(profile).bundle), None, False, False)
 
 
-def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: Deviations) -> _Lane:
+def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviations) -> _Lane:
     """The lane of the relaxed type: one decode takes a run that keeps the spec or deviates as
     the real API does, and its deviations are found on the decoded struct, not a second parse.
 
@@ -276,7 +296,7 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: Deviations) -
     nullable, unbounded, optional = where
     unset = msgspec.UNSET
 
-    def deviations(run: Any) -> list[Finding]:
+    def found_in(run: Any) -> list[Finding]:
         for name in nullable:
             if getattr(run, name) is None:
                 break
@@ -294,7 +314,7 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: Deviations) -
         values = {name: getattr(run, name) for name in keys}
         return find({name: value for name, value in values.items() if value is not unset})
 
-    return _Lane(decode, pick, deviations, not set(optional).isdisjoint(READ), True)
+    return _Lane(decode, pick, found_in, not set(optional).isdisjoint(READ), True)
 
 
 class FastLaneWarning(RuntimeWarning):
@@ -338,7 +358,7 @@ class FastLane:
     def __init__(
         self,
         profile: Profile | None = None,
-        deviations: dict[Profile, tuple[dict[str, Any], Deviations]] | None = None,
+        deviations: dict[Profile, tuple[dict[str, Any], FindDeviations]] | None = None,
     ) -> None:
         self.profile = profile
         relaxed = {} if deviations is None else deviations  # an empty PerProfile is falsy
@@ -368,7 +388,8 @@ class FastLane:
         lane = self._lanes[profile] = self._compile(profile)
         return lane.relaxed
 
-    def judge(self, line: bytes) -> Clean | None:
+    def judge(self, line: bytes, file: str = "-", number: int = 1) -> Prejudged | None:
+        """The verdict on `line`, line `number` of `file`, when the lane knows it; else None."""
         # msgspec passes over the keys no type names without checking their bytes are UTF-8
         if not line.isascii():
             try:
@@ -378,20 +399,25 @@ class FastLane:
         if self._max_digits and len(line) > self._max_digits and self._huge_number.search(line):
             return None
         if self.profile is not None:
-            return self._clean_as(line, self.profile, None)
+            return self._clean_as(line, self.profile, None, file, number)
         # A guess from the bytes, to try the likely decoder first; the struct then tells. A v2
         # run may name file_ids inside tool_resources, so a v2 decoder has the last word. The
         # keys that tell are found from the end: the API and the SDKs write them late.
         at = line.rfind(b'"file_ids"')
         if at < 0 or line[at - 1 : at] == b"{":  # none, or the first key of tool_resources' own
-            return self._clean_as(line, Profile.V2, _v2_holds)
+            return self._clean_as(line, Profile.V2, _v2_holds, file, number)
         guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
-        clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess])
-        return clean or self._clean_as(line, Profile.V2, _v2_holds)
+        clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess], file, number)
+        return clean or self._clean_as(line, Profile.V2, _v2_holds, file, number)
 
     def _clean_as(
-        self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
-    ) -> Clean | None:
+        self,
+        line: bytes,
+        profile: Profile,
+        holds: Callable[[Any], bool] | None,
+        file: str,
+        number: int,
+    ) -> Prejudged | None:
         lane = self._lanes[profile]
         if lane is None:
             return None
@@ -409,5 +435,7 @@ class FastLane:
         facts = _clean_facts(fields, status)
         if facts is None:
             return None
-        find = lane.deviations
-        return fields[RUN_ID], status, profile, facts, NO_FINDINGS if find is None else find(run)
+        find = lane.find
+        findings = NO_FINDINGS if find is None else find(run)
+        source = _new_tuple(Source, (file, f"line {number}"))
+        return _new_tuple(Prejudged, (fields[RUN_ID], status, profile, facts, findings, source))

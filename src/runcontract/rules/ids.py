@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import Finding, object_check
+from runcontract.rules.registry import Finding, RunFields, object_check, residue_form, schema_form
 
 PREFIXES = (
     ("I001", "id", "run_"),
@@ -22,3 +23,14 @@ def id_prefixes(run: dict[str, Any], profile: Profile, out: list[Finding]) -> No
             out.append(
                 Finding(code, f"$.{key}", f"{key} {value!r} does not start with {prefix}", value)
             )
+
+
+for _code, _key, _prefix in PREFIXES:
+    schema_form(_code, schema={"properties": {_key: {"pattern": f"^{_prefix}"}}}, pattern=True)
+_ids = attrgetter(*(key for _, key, _ in PREFIXES))
+_prefixes = tuple(prefix for _, _, prefix in PREFIXES)
+
+
+@residue_form(*(code for code, _, _ in PREFIXES))
+def ids_hold(run: RunFields) -> bool:
+    return all(map(str.startswith, _ids(run), _prefixes))
