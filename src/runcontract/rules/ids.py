@@ -27,10 +27,12 @@ def id_prefixes(run: dict[str, Any], profile: Profile, out: list[Finding]) -> No
 
 for _code, _key, _prefix in PREFIXES:
     schema_form(_code, schema={"properties": {_key: {"pattern": f"^{_prefix}"}}}, pattern=True)
-_ids = attrgetter(*(key for _, key, _ in PREFIXES))
-_prefixes = tuple(prefix for _, _, prefix in PREFIXES)
+_PREFIX_OF = tuple((attrgetter(key), prefix) for _, key, prefix in PREFIXES)
 
 
 @residue_form(*(code for code, _, _ in PREFIXES))
 def ids_hold(run: RunFields) -> bool:
-    return all(map(str.startswith, _ids(run), _prefixes))
+    for value_of, prefix in _PREFIX_OF:  # noqa: SIM110 - a loop: twice as fast as all() here
+        if not value_of(run).startswith(prefix):
+            return False
+    return True
