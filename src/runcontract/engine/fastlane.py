@@ -350,22 +350,23 @@ def _unless_unsupported(make: Callable[[Profile], _Lane]) -> Callable[[Profile],
 class FastLane:
     """`judge(line)`: what the engine needs of a run that breaks no rule, straight from its bytes.
 
-    With `deviations` (a relaxed schema and its finder, per profile), a run that departs from
-    the spec only where the real API does is taken too, with the deviations found: then the
-    relaxed type alone decodes every line, once, whether it deviates or not.
+    With `relaxed` (per profile, the schema with the real API's deviations allowed and their
+    finder), a run that departs from the spec only where the real API does is taken too, with
+    the deviations found: then the relaxed type alone decodes every line, once, whether it
+    deviates or not.
     """
 
     def __init__(
         self,
         profile: Profile | None = None,
-        deviations: dict[Profile, tuple[dict[str, Any], FindDeviations]] | None = None,
+        relaxed: dict[Profile, tuple[dict[str, Any], FindDeviations]] | None = None,
     ) -> None:
         self.profile = profile
-        relaxed = {} if deviations is None else deviations  # an empty PerProfile is falsy
+        relaxed = {} if relaxed is None else relaxed  # an empty PerProfile is falsy
 
         def compiled(p: Profile) -> _Lane:
             try:
-                bundle, find = relaxed[p]  # made on first use too, when `deviations` is
+                bundle, find = relaxed[p]  # made on first use too, when a PerProfile
             except KeyError:
                 return _strict_lane(p)
             return _relaxed_lane(p, bundle, find)
