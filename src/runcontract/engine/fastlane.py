@@ -422,21 +422,21 @@ class FastLane:
         lane = self._lanes[profile]
         if lane is None:
             return None
+        decode, pick, find, may_lack, _ = lane
         try:
-            run = lane.decode(line)
+            run = decode(line)
         except (ValueError, RecursionError):  # a broken rule, not JSON, or nested too deep
             return None
         if holds is not None and not holds(run):
             return None
-        fields = lane.pick(astuple(run))
-        if lane.may_lack and msgspec.UNSET in fields:
+        fields = pick(astuple(run))
+        if may_lack and msgspec.UNSET in fields:
             # the keys a deviation lets go missing read as null, as a dict's .get has them
             fields = tuple(None if value is msgspec.UNSET else value for value in fields)
         status = run.rc_tag
         facts = _clean_facts(fields, status)
         if facts is None:
             return None
-        find = lane.find
         findings = NO_FINDINGS if find is None else find(run)
         source = _new_tuple(Source, (file, f"line {number}"))
         return _new_tuple(Prejudged, (fields[RUN_ID], status, profile, facts, findings, source))

@@ -163,4 +163,6 @@ def _calls_hold(calls: list[tuple[str, str, str]], names: list[str]) -> bool:
 @residue_form("F001", "F002", "F003", "F004", "F005", "I004")
 def tools_hold(run: RunFields) -> bool:
     names, calls = run.names, run.calls
+    if not names:
+        return not calls  # a call with no function tool to name is F002
     return _names_hold(names) and (calls is None or _calls_hold(calls, names))
