@@ -279,6 +279,14 @@ def _strict_lane(profile: Profile) -> _Lane:
     return _Lane(*_compiled(profile, profile_schema(profile).bundle), None, False, False)
 
 
+_KNOWN_KEPT = 1024
+
+
+def _below(value: Any, least: Any) -> int | None:
+    """The value when it is an integer below `least` (a deviation shows it), else None."""
+    return value if value.__class__ is int and value < least else None
+
+
 def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviations) -> _Lane:
     """The lane of the relaxed type: one decode takes a run that keeps the spec or deviates as
     the real API does, and its deviations are found on the decoded struct, not a second parse.
@@ -295,6 +303,10 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviation
         return _Lane(decode, pick, None, False, True)
     nullable, unbounded, optional = where
     unset = msgspec.UNSET
+    # The findings depend on nothing but which relaxed keys are null or missing and the numbers
+    # below a minimum, so they are kept by those: the same few deviations come back line after
+    # line. Shared, never mutated; bounded, since numbers vary.
+    known: dict[tuple[Any, ...], list[Finding]] = {}
 
     def found_in(run: Any) -> list[Finding]:
         for name in nullable:
@@ -311,8 +323,19 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviation
                         break
                 else:
                     return NO_FINDINGS
-        values = {name: getattr(run, name) for name in keys}
-        return find({name: value for name, value in values.items() if value is not unset})
+        shown = (
+            *(getattr(run, name) is None for name in nullable),
+            *(getattr(run, name) is unset for name in optional),
+            *(_below(getattr(run, name), least) for name, least in unbounded),
+        )
+        findings = known.get(shown)
+        if findings is None:
+            values = {name: getattr(run, name) for name in keys}
+            findings = find({name: value for name, value in values.items() if value is not unset})
+            if len(known) >= _KNOWN_KEPT:
+                known.clear()
+            known[shown] = findings
+        return findings
 
     return _Lane(decode, pick, found_in, not set(optional).isdisjoint(READ), True)
 
