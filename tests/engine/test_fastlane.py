@@ -370,6 +370,24 @@ def test_a_v2_run_with_file_ids_under_tool_resources_is_accepted() -> None:
     assert judged.profile is Profile.V2
 
 
+def test_deviations_found_on_the_decoded_struct_are_the_slow_ways_line_after_line() -> None:
+    # one decode finds them, and findings are kept by their shape: each line must still get
+    # its own (a different number below the minimum, another key null or missing)
+    rng = random.Random(9)
+    seen = set()
+    for tokens in (16, 17, 16, 255, 256, None):
+        for instructions in (None, "Be brief."):
+            for parallel in (True, None):
+                run = build_run(rng, "v2", "completed")
+                run["max_completion_tokens"], run["instructions"] = tokens, instructions
+                if parallel is None:
+                    run.pop("parallel_tool_calls", None)
+                judged = kept_promise(orjson.dumps(run), engine_lane())
+                assert judged is not None, run
+                seen.add(tuple(sorted(f.code for f in judged.findings)))
+    assert {(), ("D001",), ("D002",), ("D003",), ("D001", "D002", "D003")} <= seen
+
+
 def test_a_crlf_line_is_accepted() -> None:
     line = _clean_line() + b"\r"
     judged = kept_promise(line)
