@@ -101,7 +101,9 @@ def schema_form(*codes: str, schema: dict[str, Any], pattern: bool = False) -> N
     SCHEMA_FORMS.append(SchemaForm(frozenset(codes), schema, pattern))
 
 
-def residue_form(*codes: str) -> Callable[[Callable[[RunFields], bool]], Callable[..., bool]]:
+def residue_form(
+    *codes: str,
+) -> Callable[[Callable[[RunFields], bool]], Callable[[RunFields], bool]]:
     def register(holds: Callable[[RunFields], bool]) -> Callable[[RunFields], bool]:
         RESIDUE_FORMS.append(ResidueForm(frozenset(codes), holds))
         return holds
