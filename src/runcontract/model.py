@@ -72,41 +72,6 @@ class Observation:
     profile_hint: Profile | None = None
 
 
-class Prejudged(tuple[str, str, "Profile", Any, list[Any], Source]):
-    """A JSON Lines entry the engine's fast lane judged straight from its bytes.
-
-    Holds the run's id, status and profile, its lifecycle facts (`lifecycle.RunFacts`), the
-    schema deviations found in it (rule code, path, message, value: none for the many runs that
-    keep the spec) and its source. A plain tuple, since large inputs make one per line.
-    """
-
-    __slots__ = ()
-
-    @property
-    def run_id(self) -> str:
-        return self[0]
-
-    @property
-    def status(self) -> str:
-        return self[1]
-
-    @property
-    def profile(self) -> Profile:
-        return self[2]
-
-    @property
-    def facts(self) -> Any:
-        return self[3]
-
-    @property
-    def deviations(self) -> list[Any]:
-        return self[4]
-
-    @property
-    def source(self) -> Source:
-        return self[5]
-
-
 @dataclass(frozen=True, slots=True)
 class ReadError:
     """An input, or part of one, that could not be read. Kept apart from contract violations."""

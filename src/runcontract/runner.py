@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from runcontract.engine import Engine
+from runcontract.engine.fastlane import Prejudged
 from runcontract.model import (
     ObjectResult,
     Observation,
-    Prejudged,
     ReadError,
     Severity,
     Summary,
@@ -104,9 +104,9 @@ def judge_stream(
     for item in items:
         if isinstance(item, Prejudged):
             # the common case of large inputs, kept short: a run judged straight from its bytes
-            run_id, status, profile, facts, deviations, source = item
-            if deviations:
-                found = engine.deviations(deviations, profile, source)
+            run_id, status, profile, facts, findings, source = item
+            if findings:
+                found = engine.deviations(findings, profile, source)
             judging.judge_facts(run_id, profile, facts, source, found)
             if found:
                 result = ObjectResult(source, run_id, status, profile, found)

@@ -25,10 +25,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runcontract.engine import Engine
-from runcontract.engine.fastlane import FastLane
+from runcontract.engine.fastlane import FastLane, Prejudged
 from runcontract.engine.lifecycle import facts_of
 from runcontract.engine.profiles import detect_profile
-from runcontract.model import Observation, Prejudged, Profile, ReadError
+from runcontract.model import Observation, Profile, ReadError
 from runcontract.reporters import JsonReporter
 from runcontract.runner import judge_stream, validate_paths
 from runcontract.sources import read_paths
@@ -41,7 +41,6 @@ from tests.strategies import add_junk, json_values, runs
 from tests.synth import STATUSES, build_lifecycle, build_run
 
 Run = dict[str, Any]
-Judged = tuple[str, str, Profile, Any, list[Any]]  # id, status, profile, facts, deviations
 
 
 @functools.cache
@@ -60,13 +59,13 @@ def _verdicts(violations: list[Any]) -> list[tuple[Any, ...]]:
     return [(v.rule, v.severity, v.path, v.message, v.value) for v in violations]
 
 
-def kept_promise(line: bytes, lane: FastLane | None = None) -> Judged | None:
+def kept_promise(line: bytes, lane: FastLane | None = None) -> Prejudged | None:
     """The lane's verdict on `line`, after checking that an acceptance keeps its promise."""
     lane = lane or clean_lane()
     judged = lane.judge(line)
     if judged is None:
         return None
-    run_id, status, profile, facts, deviations = judged
+    run_id, status, profile, facts, findings, _ = judged
     try:
         value = loads(line)
     except orjson.JSONDecodeError as exc:
@@ -79,7 +78,7 @@ def kept_promise(line: bytes, lane: FastLane | None = None) -> Judged | None:
     # the lane's verdict is the engine's: nothing, or the deviations it found, alike in both modes
     for engine in (default_engine(), strict_engine()):
         expected = _verdicts(engine.check_run(value, profile=profile))
-        assert _verdicts(engine.deviations(deviations, profile, None)) == expected
+        assert _verdicts(engine.deviations(findings, profile, None)) == expected
     assert facts == facts_of(value)
     # what the reports of a prejudged run show of it
     assert (run_id, status) == (value["id"], value["status"])
@@ -104,7 +103,7 @@ def test_the_lane_accepts_every_generated_run(run: Run) -> None:
     line = orjson.dumps(run)
     judged = kept_promise(line)
     assert judged is not None, run
-    assert judged[2] is _profile_of(run)
+    assert judged.profile is _profile_of(run)
     assert kept_promise(line, fixed_lane(_profile_of(run))) is not None
 
 
@@ -116,7 +115,7 @@ def test_the_lane_accepts_every_observation_of_generated_lifecycles() -> None:
         for observation in build_lifecycle(rng):
             judged = kept_promise(orjson.dumps(observation))
             assert judged is not None, observation
-            assert judged[2] is _profile_of(observation)
+            assert judged.profile is _profile_of(observation)
             seen += 1
     assert seen > 2000
 
@@ -151,7 +150,7 @@ def test_the_lane_turns_away_each_deviation(item: Break, data: st.DataObject) ->
     judged = kept_promise(line, engine_lane())
     assert (judged is not None) == (item.code not in ("D006", "D008")), item.code
     if judged is not None:
-        assert item.code in {code for code, *_ in judged[4]}
+        assert item.code in {code for code, *_ in judged.findings}
 
 
 # --- 3. junk: whatever the lane accepts keeps the promise, and it never raises ---------------
@@ -284,7 +283,7 @@ def test_a_duplicate_key_that_is_clean_either_way_keeps_the_promise() -> None:
     tail = f'"created_at":{run["created_at"] - 1}'.encode()
     judged = kept_promise(_with_tail(orjson.dumps(run), tail))
     if judged is not None:
-        assert judged[3].created_at == run["created_at"] - 1
+        assert judged.facts.created_at == run["created_at"] - 1
 
 
 def test_a_duplicate_tool_type_keeps_the_promise() -> None:
@@ -368,14 +367,32 @@ def test_a_v2_run_with_file_ids_under_tool_resources_is_accepted() -> None:
     assert default_engine().check_run(run) == []
     judged = kept_promise(orjson.dumps(run))
     assert judged is not None
-    assert judged[2] is Profile.V2
+    assert judged.profile is Profile.V2
+
+
+def test_deviations_found_on_the_decoded_struct_are_the_slow_ways_line_after_line() -> None:
+    # one decode finds them, and findings are kept by their shape: each line must still get
+    # its own (a different number below the minimum, another key null or missing)
+    rng = random.Random(9)
+    seen = set()
+    for tokens in (16, 17, 16, 255, 256, None):
+        for instructions in (None, "Be brief."):
+            for parallel in (True, None):
+                run = build_run(rng, "v2", "completed")
+                run["max_completion_tokens"], run["instructions"] = tokens, instructions
+                if parallel is None:
+                    run.pop("parallel_tool_calls", None)
+                judged = kept_promise(orjson.dumps(run), engine_lane())
+                assert judged is not None, run
+                seen.add(tuple(sorted(f.code for f in judged.findings)))
+    assert {(), ("D001",), ("D002",), ("D003",), ("D001", "D002", "D003")} <= seen
 
 
 def test_a_crlf_line_is_accepted() -> None:
     line = _clean_line() + b"\r"
     judged = kept_promise(line)
     assert judged is not None
-    assert judged[2] is Profile.V2
+    assert judged.profile is Profile.V2
 
 
 def test_a_list_response_is_turned_away() -> None:
@@ -392,10 +409,10 @@ def test_a_v1_run_forced_through_the_seed_profile_keeps_the_promise() -> None:
     line = orjson.dumps(run)
     assert default_engine().check_run(orjson.loads(line), profile=Profile.SEED) == []
     judged = kept_promise(line, fixed_lane(Profile.SEED))
-    assert judged is None or judged[2] is Profile.SEED
+    assert judged is None or judged.profile is Profile.SEED
     judged = kept_promise(line)
     assert judged is not None
-    assert judged[2] is Profile.V1
+    assert judged.profile is Profile.V1
 
 
 # not UTF-8: a bad first byte, a cut sequence, a surrogate, an overlong form, above U+10FFFF
@@ -618,10 +635,10 @@ def test_the_report_is_the_same_with_and_without_the_lane(
     assert lane is not None
     items = read_paths([str(path)], fast_lane=lane.judge)
     prejudged = [item for item in items if isinstance(item, Prejudged)]
-    assert sum(not item.deviations for item in prejudged) == clean  # every clean run took it
+    assert sum(not item.findings for item in prejudged) == clean  # every clean run took it
     assert clean > 1000
     # and so did the runs whose only fault is instructions: null (D001)
-    assert {code for item in prejudged for code, *_ in item.deviations} == {"D001"}
+    assert {code for item in prejudged for code, *_ in item.findings} == {"D001"}
 
 
 def test_lines_orjson_cannot_read_are_reported_the_same_with_and_without_the_lane(

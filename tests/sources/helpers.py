@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from runcontract.model import Observation, Prejudged, ReadError
+from runcontract.engine.fastlane import Prejudged
+from runcontract.model import Observation, ReadError
 from runcontract.sources import FileDone, read_paths
 
 SHARED = Path(os.environ.get("RUNCONTRACT_SHARED", Path(__file__).parents[3] / "shared"))

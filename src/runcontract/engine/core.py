@@ -173,7 +173,7 @@ class Engine:
         )
 
     def deviations(
-        self, findings: list[tuple[str, str, str, JSON]], profile: Profile, source: Source | None
+        self, findings: list[Finding], profile: Profile, source: Source | None
     ) -> list[Violation]:
         """The fast lane's deviation findings as violations, as `check_run` would give them."""
         applicable = self._applicable[profile]

@@ -1,14 +1,15 @@
 """The fast lane: a JSONL line judged clean straight from its bytes, with no dict built.
 
 For each profile, the bundled schema narrowed by the contract rules that JSON Schema can say
-(`fastpath.contract_schema`), split by status, becomes one msgspec type (`typed`), so decoding a
-line checks the schema and those rules in one pass. The rules JSON Schema cannot say are the
-residue (`fastpath.times_hold`, `names_hold`, `calls_hold`), run on the decoded struct. A line
-that passes all of it breaks no rule in its profile. A second type, from the schema with the
-real API's deviations allowed, takes the lines whose only faults are those deviations, which
-the engine's own finder then names. Any other line (a broken rule, a list response, not JSON at
-all) returns None and is read and judged the usual way: the lane only skips the dict for lines
-whose verdict it knows, and tests hold it to the slow way's verdict.
+(`fastpath.contract_schema`: the rules' schema forms), split by status, becomes one msgspec type
+(`typed`), so decoding a line checks the schema and those rules in one pass. The rules JSON
+Schema cannot say are the rules' residue forms (runcontract.rules.registry), run on the fields
+of the decoded struct. A line that passes all of it breaks no rule in its profile. The engine's
+lane builds its type from the schema with the real API's deviations allowed, so that one decode
+takes the lines whose only faults are those deviations too, which the engine's own finder then
+names. Any other line (a broken rule, a list response, not JSON at all) returns None and is read
+and judged the usual way: the lane only skips the dict for lines whose verdict it knows, and
+tests hold it to the slow way's verdict.
 
 The profile is chosen as `detect_profile` would choose it, from the keys present, which the
 decoded struct records (`file_ids` and the keys v1 added are declared in every profile's type).
@@ -18,19 +19,21 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from functools import cache
 from operator import attrgetter, itemgetter
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 import msgspec
 import orjson
 from msgspec.structs import astuple
 
-from runcontract.engine.fastpath import calls_hold, contract_schema, names_hold, times_hold
+from runcontract.engine.fastpath import RESIDUES, contract_schema
 from runcontract.engine.lifecycle import RunFacts
 from runcontract.engine.profiles import V1_ONLY_KEYS, PerProfile
-from runcontract.model import Profile
+from runcontract.model import Profile, Source
+from runcontract.rules.registry import Finding, RunFields
 from runcontract.rules.usage import COUNTS
 from runcontract.schemas import profile_schema
 
@@ -102,7 +105,7 @@ READ = (
     "tools",
     "usage",
 )
-RUN_ID, USAGE, ACTION = READ.index("id"), READ.index("usage"), READ.index("required_action")
+RUN_ID = READ.index("id")
 _counts = attrgetter(*COUNTS)
 
 
@@ -120,8 +123,11 @@ def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     return itemgetter(*(order.index(name) for name in READ))
 
 
+_new_tuple = tuple.__new__  # a tuple type without its Python-level __new__, once per line
+
+
 def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
-    """The rules the compiled type leaves out, on the fields READ of the decoded struct.
+    """The rules' residue forms, on the fields READ of the decoded struct.
 
     None when one is broken; else the run's lifecycle facts, as `lifecycle.facts_of` gives them
     for its dict (they are made of the same fields, so they are made here, in the same pass).
@@ -141,43 +147,47 @@ def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
         tools,
         usage,
     ) = fields
-    if not (
-        run_id.startswith("run_")  # I001
-        and thread_id.startswith("thread_")  # I002
-        and assistant_id.startswith("asst_")  # I003
-        and times_hold(created, started, expires, (completed, failed, cancelled))
-    ):
-        return None
-    counts = None
-    if usage is not None:
-        counts = _counts(usage)
-        if counts[0] + counts[1] != counts[2]:
-            return None  # U002
+    counts = None if usage is None else _counts(usage)
     names = [t.function.name for t in tools if t.rc_tag == "function"] if tools else NO_NAMES
-    if not names_hold(names):  # F001, F005
-        return None
-    call_ids = None
-    if action is not None:
-        calls = [
+    calls = (
+        None
+        if action is None
+        else [
             (c.id, c.function.name, c.function.arguments)
             for c in action.submit_tool_outputs.tool_calls
         ]
-        if not calls_hold(calls, names):
+    )
+    shown = _new_tuple(
+        RunFields,
+        (
+            run_id,
+            thread_id,
+            assistant_id,
+            created,
+            started,
+            expires,
+            (completed, failed, cancelled),
+            counts,
+            names,
+            calls,
+        ),
+    )
+    for holds in RESIDUES:
+        if not holds(shown):
             return None
-        call_ids = tuple(sorted({call[0] for call in calls}))
     return RunFacts(
-        status,
-        kind,
-        created,
-        thread_id,
-        assistant_id,
-        started,
-        expires,
-        completed,
-        failed,
-        cancelled,
-        counts,
-        call_ids,
+        status=status,
+        object=kind,
+        created_at=created,
+        thread_id=thread_id,
+        assistant_id=assistant_id,
+        started_at=started,
+        expires_at=expires,
+        completed_at=completed,
+        failed_at=failed,
+        cancelled_at=cancelled,
+        usage=counts,
+        call_ids=None if calls is None else tuple(sorted({call[0] for call in calls})),
     )
 
 
@@ -197,25 +207,164 @@ def _compiled_once(profile: Profile, bundle: bytes) -> Compiled:
     return msgspec.json.Decoder(run_union).decode, _picker(run_union)
 
 
-# A schema finding: (rule code, JSON path, message, value)
-Finding = tuple[str, str, str, Any]
 # What finds the schema deviations of a run dict that a relaxed schema allows
-Deviations = Callable[[dict[str, Any]], list[Finding]]
-# A line the lane judged: its run's id, status, profile, lifecycle facts, and deviations found
-Clean = tuple[str, str, Profile, RunFacts, list[Finding]]
+FindDeviations = Callable[[dict[str, Any]], list[Finding]]
 NO_FINDINGS: list[Finding] = []
 
 
-def _unless_unsupported(make: Callable[[Profile], Any]) -> Callable[[Profile], Any]:
-    """`make`, or None where the types cannot say the profile's schema: its lines then go the
-    usual way."""
+class Prejudged(NamedTuple):
+    """A JSON Lines entry the lane judged straight from its bytes: a run that breaks no rule.
 
-    def made(profile: Profile) -> Any:
+    Its id, status and profile, its lifecycle facts, the schema deviations of the real API
+    found in it (none for the many runs that keep the spec as written), and where it is.
+    """
+
+    run_id: str
+    status: str
+    profile: Profile
+    facts: RunFacts
+    findings: list[Finding]
+    source: Source
+
+
+class _Relaxed(NamedTuple):
+    """Where a relaxed schema allows more than the strict one, by the kind of relaxation.
+
+    The deviations the catalogue allows are all of these kinds, on top-level properties
+    (schemacheck.SchemaDeviation.relax): null allowed, a minimum dropped, a key not required.
+    """
+
+    nullable: tuple[str, ...]  # may be null
+    unbounded: tuple[tuple[str, Any], ...]  # (key, the strict minimum) may be below it
+    optional: tuple[str, ...]  # may be missing
+
+
+def _relaxed_keys(strict: dict[str, Any], relaxed: dict[str, Any]) -> _Relaxed:
+    """How `relaxed` departs from `strict`; Unsupported for a departure of another kind."""
+    from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
+
+    def rest(schema: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in schema.items() if k not in ("properties", "required")}
+
+    if rest(strict) != rest(relaxed):
+        raise Unsupported("a relaxed schema that differs below its top-level properties")
+    before, after = strict.get("properties", {}), relaxed.get("properties", {})
+    nullable, unbounded = [], []
+    for name in sorted(before.keys() | after.keys()):
+        was, now = before.get(name), after.get(name)
+        if was == now:
+            continue
+        if was is not None and now == {"anyOf": [was, {"type": "null"}]}:
+            nullable.append(name)
+        elif was is not None and now == {k: v for k, v in was.items() if k != "minimum"}:
+            unbounded.append((name, was["minimum"]))
+        else:
+            raise Unsupported(f"a relaxed schema whose {name!r} is neither nullable nor unbounded")
+    optional = sorted(set(strict.get("required", ())) - set(relaxed.get("required", ())))
+    return _Relaxed(tuple(nullable), tuple(unbounded), tuple(optional))
+
+
+class _Lane(NamedTuple):
+    """One profile's compiled part: the decoder, the picker of READ, and for a relaxed type the
+    finder of the deviations a decoded run shows (None: the strict type, which has none)."""
+
+    decode: Callable[[bytes], Any]
+    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+    find: Callable[[Any], list[Finding]] | None
+    may_lack: bool  # a READ field may be missing (UNSET), as a relaxed `required` allows
+    relaxed: bool  # the type takes the real API's deviations
+
+
+def _strict_lane(profile: Profile) -> _Lane:
+    return _Lane(*_compiled(profile, profile_schema(profile).bundle), None, False, False)
+
+
+_KNOWN_KEPT = 1024
+
+
+def _below(value: Any, least: Any) -> int | None:
+    """The value when it is an integer below `least` (a deviation shows it), else None."""
+    return value if value.__class__ is int and value < least else None
+
+
+def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviations) -> _Lane:
+    """The lane of the relaxed type: one decode takes a run that keeps the spec or deviates as
+    the real API does, and its deviations are found on the decoded struct, not a second parse.
+
+    The finder is the engine's own, given the relaxed keys' values as a dict would hold them (a
+    missing key left out). It is asked only of a run that shows what a relaxation allows (a
+    null, a missing key, a number below the strict minimum): any other run keeps the strict
+    schema, and has no deviation to find.
+    """
+    where = _relaxed_keys(profile_schema(profile).bundle, relaxed)
+    decode, pick = _compiled(profile, relaxed)
+    keys = sorted({*where.nullable, *(name for name, _ in where.unbounded), *where.optional})
+    if not keys:
+        return _Lane(decode, pick, None, False, True)
+    nullable, unbounded, optional = where
+    unset = msgspec.UNSET
+    # The findings depend on nothing but which relaxed keys are null or missing and the numbers
+    # below a minimum, so they are kept by those: the same few deviations come back line after
+    # line. Shared, never mutated; bounded, since numbers vary.
+    known: dict[tuple[Any, ...], list[Finding]] = {}
+
+    def found_in(run: Any) -> list[Finding]:
+        for name in nullable:
+            if getattr(run, name) is None:
+                break
+        else:
+            for name in optional:
+                if getattr(run, name) is unset:
+                    break
+            else:
+                for name, least in unbounded:
+                    value = getattr(run, name)
+                    if value.__class__ is int and value < least:
+                        break
+                else:
+                    return NO_FINDINGS
+        shown = (
+            *(getattr(run, name) is None for name in nullable),
+            *(getattr(run, name) is unset for name in optional),
+            *(_below(getattr(run, name), least) for name, least in unbounded),
+        )
+        findings = known.get(shown)
+        if findings is None:
+            values = {name: getattr(run, name) for name in keys}
+            findings = find({name: value for name, value in values.items() if value is not unset})
+            if len(known) >= _KNOWN_KEPT:
+                known.clear()
+            known[shown] = findings
+        return findings
+
+    return _Lane(decode, pick, found_in, not set(optional).isdisjoint(READ), True)
+
+
+class FastLaneWarning(RuntimeWarning):
+    """A profile's schema says what the lane's types cannot: its lines are judged the slow way.
+
+    Verdicts stay right, only slower; the shipped schemas never do this (a test compiles the
+    lane of every profile), so a warning means a schema or the types builder changed. The
+    tests turn warnings into errors, so there it fails loudly.
+    """
+
+
+def _unless_unsupported(make: Callable[[Profile], _Lane]) -> Callable[[Profile], _Lane | None]:
+    """`make`, or None (and a FastLaneWarning) where the types cannot say the profile's schema:
+    its lines then go the usual way."""
+
+    def made(profile: Profile) -> _Lane | None:
         from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
 
         try:
             return make(profile)
-        except Unsupported:
+        except Unsupported as exc:
+            warnings.warn(
+                f"the fast lane cannot compile the {profile.value} schema ({exc}); "
+                f"its JSON Lines are judged the slow way",
+                FastLaneWarning,
+                stacklevel=2,
+            )
             return None
 
     return made
@@ -224,39 +373,47 @@ def _unless_unsupported(make: Callable[[Profile], Any]) -> Callable[[Profile], A
 class FastLane:
     """`judge(line)`: what the engine needs of a run that breaks no rule, straight from its bytes.
 
-    With `deviations` (a relaxed schema and its finder, per profile), a run that departs from
-    the spec only where the real API does is taken too, with the deviations found.
+    With `relaxed` (per profile, the schema with the real API's deviations allowed and their
+    finder), a run that departs from the spec only where the real API does is taken too, with
+    the deviations found: then the relaxed type alone decodes every line, once, whether it
+    deviates or not.
     """
 
     def __init__(
         self,
         profile: Profile | None = None,
-        deviations: dict[Profile, tuple[dict[str, Any], Deviations]] | None = None,
+        relaxed: dict[Profile, tuple[dict[str, Any], FindDeviations]] | None = None,
     ) -> None:
         self.profile = profile
+        relaxed = {} if relaxed is None else relaxed  # an empty PerProfile is falsy
+
+        def compiled(p: Profile) -> _Lane:
+            try:
+                bundle, find = relaxed[p]  # made on first use too, when a PerProfile
+            except KeyError:
+                return _strict_lane(p)
+            return _relaxed_lane(p, bundle, find)
+
+        self._compile = compiled
         # Each profile's types are compiled when a line first needs them (some 20 ms each), so
         # a file of one profile, or one with no JSON Lines at all, pays for no other.
-        self._strict: PerProfile[Compiled | None] = PerProfile(
-            _unless_unsupported(lambda p: _compiled(p, profile_schema(p).bundle))
-        )
-        relaxed = {} if deviations is None else deviations  # an empty PerProfile is falsy
-
-        def compiled_relaxed(p: Profile) -> tuple[Any, Any, Deviations] | None:
-            try:
-                bundle, find = relaxed[p]  # made on first use too, when `deviations` is
-            except KeyError:
-                return None
-            return (*_compiled(p, bundle), find)
-
-        self._relaxed: PerProfile[tuple[Any, Any, Deviations] | None] = PerProfile(
-            _unless_unsupported(compiled_relaxed)
-        )
+        self._lanes: PerProfile[_Lane | None] = PerProfile(_unless_unsupported(compiled))
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
         self._huge_number = re.compile(rb"[0-9]{%d}" % (self._max_digits + 1))
 
-    def judge(self, line: bytes) -> Clean | None:
+    def compile(self, profile: Profile) -> bool:
+        """Compile the profile's types now, raising typed.Unsupported where they cannot say its
+        schema (where the lane would warn and leave the profile's lines to the slow way).
+
+        True when the lane takes the real API's deviations for this profile too.
+        """
+        lane = self._lanes[profile] = self._compile(profile)
+        return lane.relaxed
+
+    def judge(self, line: bytes, file: str = "-", number: int = 1) -> Prejudged | None:
+        """The verdict on `line`, line `number` of `file`, when the lane knows it; else None."""
         # msgspec passes over the keys no type names without checking their bytes are UTF-8
         if not line.isascii():
             try:
@@ -266,58 +423,43 @@ class FastLane:
         if self._max_digits and len(line) > self._max_digits and self._huge_number.search(line):
             return None
         if self.profile is not None:
-            return self._clean_as(line, self.profile, None)
+            return self._clean_as(line, self.profile, None, file, number)
         # A guess from the bytes, to try the likely decoder first; the struct then tells. A v2
         # run may name file_ids inside tool_resources, so a v2 decoder has the last word. The
         # keys that tell are found from the end: the API and the SDKs write them late.
         at = line.rfind(b'"file_ids"')
         if at < 0 or line[at - 1 : at] == b"{":  # none, or the first key of tool_resources' own
-            return self._clean_as(line, Profile.V2, _v2_holds)
+            return self._clean_as(line, Profile.V2, _v2_holds, file, number)
         guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
-        clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess])
-        return clean or self._clean_as(line, Profile.V2, _v2_holds)
+        clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess], file, number)
+        return clean or self._clean_as(line, Profile.V2, _v2_holds, file, number)
 
     def _clean_as(
-        self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
-    ) -> Clean | None:
-        strict = self._strict[profile]
-        if strict is None:
+        self,
+        line: bytes,
+        profile: Profile,
+        holds: Callable[[Any], bool] | None,
+        file: str,
+        number: int,
+    ) -> Prejudged | None:
+        lane = self._lanes[profile]
+        if lane is None:
             return None
-        decode, pick = strict
+        decode, pick, find, may_lack, _ = lane
         try:
             run = decode(line)
-        except msgspec.ValidationError:
-            return self._deviating_as(line, profile, holds)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep: not clean
+        except (ValueError, RecursionError):  # a broken rule, not JSON, or nested too deep
             return None
         if holds is not None and not holds(run):
             return None
         fields = pick(astuple(run))
+        if may_lack and msgspec.UNSET in fields:
+            # the keys a deviation lets go missing read as null, as a dict's .get has them
+            fields = tuple(None if value is msgspec.UNSET else value for value in fields)
         status = run.rc_tag
         facts = _clean_facts(fields, status)
-        return None if facts is None else (fields[RUN_ID], status, profile, facts, NO_FINDINGS)
-
-    def _deviating_as(
-        self, line: bytes, profile: Profile, holds: Callable[[Any], bool] | None
-    ) -> Clean | None:
-        """A run the strict type turned away, if the relaxed one takes it: its deviations."""
-        relaxed = self._relaxed[profile]
-        if relaxed is None:
+        if facts is None:
             return None
-        decode, pick, find = relaxed
-        try:
-            run = decode(line)
-            if holds is not None and not holds(run):
-                return None
-            fields = pick(astuple(run))
-            if fields[USAGE] is msgspec.UNSET or fields[ACTION] is msgspec.UNSET:
-                # the keys a deviation lets go missing read as null, as a dict's .get has them
-                fields = tuple(None if value is msgspec.UNSET else value for value in fields)
-            status = run.rc_tag
-            facts = _clean_facts(fields, status)
-            if facts is None:
-                return None
-            findings = find(orjson.loads(line))
-        except (ValueError, RecursionError):  # orjson refuses a number beyond a double
-            return None
-        return run.id, status, profile, facts, findings
+        findings = NO_FINDINGS if find is None else find(run)
+        source = _new_tuple(Source, (file, f"line {number}"))
+        return _new_tuple(Prejudged, (fields[RUN_ID], status, profile, facts, findings, source))

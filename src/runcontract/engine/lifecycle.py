@@ -45,7 +45,7 @@ def transitions() -> dict[str, frozenset[str]]:
     return {str(status): frozenset(str(n) for n in nexts) for status, nexts in table.items()}
 
 
-class RunFacts(msgspec.Struct, gc=False):
+class RunFacts(msgspec.Struct, kw_only=True, gc=False):
     """What the lifecycle rules look at in one observation of a run.
 
     One is kept for each run in the window, so it is a Struct the garbage collector does not
@@ -172,18 +172,18 @@ def facts_of(run: dict[str, Any]) -> RunFacts:
     if usage is not None:
         usage = _compact_usage(usage)
     return RunFacts(
-        status,
-        get("object"),
-        get("created_at"),
-        get("thread_id"),
-        get("assistant_id"),
-        started,
-        expires,
-        completed,
-        failed,
-        cancelled,
-        usage,
-        _call_ids(run) if status == "requires_action" else None,
+        status=status,
+        object=get("object"),
+        created_at=get("created_at"),
+        thread_id=get("thread_id"),
+        assistant_id=get("assistant_id"),
+        started_at=started,
+        expires_at=expires,
+        completed_at=completed,
+        failed_at=failed,
+        cancelled_at=cancelled,
+        usage=usage,
+        call_ids=_call_ids(run) if status == "requires_action" else None,
     )
 
 

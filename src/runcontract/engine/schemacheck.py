@@ -20,6 +20,7 @@ import jsonschema_rs
 
 from runcontract.catalogue import Catalogue, CatalogueError
 from runcontract.model import JSON, Profile
+from runcontract.rules.registry import Finding
 from runcontract.schemas import SchemaError, profile_schema
 
 SCHEMA_RULE = "S001"
@@ -125,15 +126,15 @@ class SchemaCheck:
         self.relaxed: dict[str, Any] = relaxed  # the schema with the real API's deviations allowed
         self._relaxed_is_valid = jsonschema_rs.validator_for(relaxed).is_valid
 
-    def deviation_findings(self, run: dict[str, Any]) -> list[tuple[str, str, str, JSON]]:
+    def deviation_findings(self, run: dict[str, Any]) -> list[Finding]:
         """The deviations of a run that the strict schema fails and the relaxed one passes."""
         return [
-            (deviation.code, path, message, value)
+            Finding(deviation.code, path, message, value)
             for deviation in self.deviations
             for path, message, value in deviation.find(run, self.schema.bundle)
         ]
 
-    def findings(self, run: JSON) -> list[tuple[str, str, str, JSON]]:
+    def findings(self, run: JSON) -> list[Finding]:
         if self.schema.is_valid(run):
             return []
         if isinstance(run, dict) and self._relaxed_is_valid(run):
@@ -142,11 +143,11 @@ class SchemaCheck:
         for error in self.schema.iter_errors(run):
             deviation = next((d for d in self.deviations if d.matches(error)), None)
             if deviation is None:
-                found.append((SCHEMA_RULE, error.path, error.message, error.value))
+                found.append(Finding(SCHEMA_RULE, error.path, error.message, error.value))
             elif isinstance(run, dict):
                 # the same words as the fast path, whichever path found it
                 found.extend(
-                    (deviation.code, path, message, value)
+                    Finding(deviation.code, path, message, value)
                     for path, message, value in deviation.find(run, self.schema.bundle)
                     if path == error.path
                 )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import LIVE_STATUSES, Finding, object_check
+from runcontract.rules.registry import (
+    LIVE_STATUSES,
+    NULL,
+    Finding,
+    object_check,
+    schema_form,
+    status_in,
+)
 
 STARTED_STATUSES = frozenset({"in_progress", "requires_action", "completed", "incomplete"})
 # which terminal timestamp each status needs, and which statuses each timestamp may appear under
@@ -125,3 +132,28 @@ def _incomplete_details(run: dict[str, Any], status: str, out: list[Finding]) ->
                 run["incomplete_details"],
             )
         )
+
+
+# What JSON Schema says of the same rules, for a run that keeps them all. The stand-ins (D006,
+# D008) are held with the rules they stand in for: a run showing one is left to the check.
+_OBJECT = {"type": "object"}
+schema_form(
+    "C001",
+    "C002",
+    schema=status_in({"requires_action"}, {"required_action": _OBJECT}, {"required_action": NULL}),
+)
+schema_form(
+    "C003", "C004", schema=status_in({"failed"}, {"last_error": _OBJECT}, {"last_error": NULL})
+)
+for _status, _key in TIMESTAMP_OF_STATUS.items():
+    schema_form("C005", schema=status_in({_status}, {_key: {"type": "integer"}}))
+for _key, _statuses in STATUSES_OF_TIMESTAMP.items():
+    schema_form("C006", "T005", "D008", schema=status_in(_statuses, {}, {_key: NULL}))
+schema_form("C007", schema=status_in(STARTED_STATUSES, {"started_at": {"type": "integer"}}))
+schema_form(
+    "C008",
+    "C009",
+    "D006",
+    schema=status_in({"incomplete"}, {"incomplete_details": _OBJECT}, {"incomplete_details": NULL}),
+)
+schema_form("C010", schema=status_in(LIVE_STATUSES, {"expires_at": {"type": "integer"}}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import Finding, object_check
+from runcontract.rules.registry import NULL, Finding, object_check, schema_form
 from runcontract.vocabulary import (
     METADATA_MAX_KEY_LENGTH,
     METADATA_MAX_KEYS,
@@ -59,3 +59,26 @@ def metadata(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
                     "M004", where, f"metadata value is {type(item).__name__}, not a string", item
                 )
             )
+
+
+schema_form(
+    "M001",
+    "M002",
+    "M003",
+    "M004",
+    schema={
+        "properties": {
+            "metadata": {
+                "anyOf": [
+                    NULL,
+                    {
+                        "type": "object",
+                        "maxProperties": MAX_KEYS,
+                        "propertyNames": {"maxLength": MAX_KEY_LENGTH},
+                        "additionalProperties": {"type": "string", "maxLength": MAX_VALUE_LENGTH},
+                    },
+                ]
+            }
+        }
+    },
+)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import TERMINAL_TIMESTAMPS, Finding, as_integer, object_check
+from runcontract.rules.registry import (
+    NO_END,
+    NULL,
+    TERMINAL_TIMESTAMPS,
+    Finding,
+    RunFields,
+    as_integer,
+    object_check,
+    residue_form,
+    schema_form,
+)
 
 ALL_TIMESTAMPS = ("created_at", "started_at", "expires_at", *TERMINAL_TIMESTAMPS)
 LARGEST_SECONDS = 10**11  # the year 5138: anything larger is milliseconds or garbage
@@ -64,3 +74,27 @@ def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> Non
                 expires,
             )
         )
+
+
+_SECONDS = {"anyOf": [NULL, {"type": "integer", "minimum": 0, "maximum": LARGEST_SECONDS}]}
+schema_form("T006", schema={"properties": dict.fromkeys(ALL_TIMESTAMPS, _SECONDS)})
+# T005 (two end timestamps) is held by C006's form: no status allows two of them
+
+
+@residue_form("T001", "T002", "T003", "T004")
+def times_hold(run: RunFields) -> bool:
+    created, started, expires = run.created_at, run.started_at, run.expires_at
+    if started is not None and started < created:  # T001
+        return False
+    if expires is not None and expires < created:  # T004
+        return False
+    ends = run.ends
+    if ends == NO_END:
+        return True
+    floor = created if started is None else started  # T002, or T003 for a run never started
+    completed, failed, cancelled = ends
+    return (
+        (completed is None or completed >= floor)
+        and (failed is None or failed >= floor)
+        and (cancelled is None or cancelled >= floor)
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from runcontract.model import Profile
-from runcontract.rules.registry import Finding, object_check
+from runcontract.rules.registry import Finding, RunFields, object_check, residue_form, schema_form
 
 FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
@@ -106,3 +106,63 @@ def tools(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
                         arguments[:80],
                     )
                 )
+
+
+schema_form(
+    "F001",
+    schema={
+        "properties": {
+            "tools": {
+                "items": {
+                    "if": {"properties": {"type": {"const": "function"}}, "required": ["type"]},
+                    "then": {
+                        "properties": {
+                            "function": {
+                                "properties": {"name": {"pattern": f"^{FUNCTION_NAME.pattern}$"}}
+                            }
+                        }
+                    },
+                }
+            }
+        }
+    },
+    pattern=True,
+)
+
+# Function names already found well formed: the same few tools come back run after run.
+_GOOD_NAMES: set[str] = set()
+_GOOD_NAMES_KEPT = 4096
+
+
+def _names_hold(names: list[str]) -> bool:
+    """F001 and F005: each name well formed, none there twice."""
+    for name in names:
+        if name not in _GOOD_NAMES:
+            if not FUNCTION_NAME.fullmatch(name):
+                return False
+            if len(_GOOD_NAMES) >= _GOOD_NAMES_KEPT:
+                _GOOD_NAMES.clear()
+            _GOOD_NAMES.add(name)
+    return len(set(names)) == len(names)
+
+
+def _calls_hold(calls: list[tuple[str, str, str]], names: list[str]) -> bool:
+    """F002 to F004 and I004 for the required tool calls as (id, function name, arguments)."""
+    if len({call[0] for call in calls}) != len(calls):  # F003
+        return False
+    for call_id, name, arguments in calls:
+        if not call_id.startswith("call_") or name not in names:  # I004, F002
+            return False
+        try:
+            orjson.loads(arguments)  # F004
+        except orjson.JSONDecodeError:
+            return False
+    return True
+
+
+@residue_form("F001", "F002", "F003", "F004", "F005", "I004")
+def tools_hold(run: RunFields) -> bool:
+    names, calls = run.names, run.calls
+    if not names:
+        return not calls  # a call with no function tool to name is F002
+    return _names_hold(names) and (calls is None or _calls_hold(calls, names))

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from runcontract.model import Profile
-from runcontract.rules.registry import LIVE_STATUSES, Finding, as_integer, object_check
+from runcontract.rules.registry import (
+    LIVE_STATUSES,
+    NULL,
+    Finding,
+    RunFields,
+    as_integer,
+    object_check,
+    residue_form,
+    schema_form,
+    status_in,
+)
 
 COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
 USAGE_EXPECTED = frozenset({"completed", "incomplete", "failed"})
@@ -47,3 +57,15 @@ def usage(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
                 total,
             )
         )
+
+
+schema_form("U001", schema=status_in(LIVE_STATUSES, {"usage": NULL}))
+_COUNTED = {"properties": {key: {"minimum": 0} for key in COUNTS}}
+schema_form("U003", schema={"properties": {"usage": {"anyOf": [NULL, _COUNTED]}}})
+schema_form("U004", schema=status_in(USAGE_EXPECTED, {"usage": {"type": "object"}}))
+
+
+@residue_form("U002")
+def usage_adds_up(run: RunFields) -> bool:
+    counts = run.counts
+    return counts is None or counts[0] + counts[1] == counts[2]

@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from runcontract.errors import RuncontractError
 from runcontract.model import JSON, Observation, Profile, ReadError, Request, Source
 from runcontract.sources.limits import Limits
 from runcontract.sources.secrets import scrub
 
+if TYPE_CHECKING:
+    from runcontract.engine.fastlane import Prejudged
+
 MAX_MESSAGE_CHARS = 300
-FastLane = Callable[[bytes], tuple[str, str, Profile, Any, list[Any]] | None]
+# the engine's fast lane: a line, its file and number in, its verdict out when the lane knows it
+FastLane = Callable[[bytes, str, int], "Prejudged | None"]
 
 
 class Unreadable(RuncontractError):  # noqa: N818 - it names the state of the input, not a failure of ours

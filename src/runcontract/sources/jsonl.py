@@ -12,14 +12,16 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import orjson
 
-from runcontract.model import Observation, Prejudged, ReadError, Source
+from runcontract.model import Observation, ReadError
 from runcontract.sources.context import FileContext
 from runcontract.sources.jsonfile import UTF8_BOM, json_problem, loads, plain_observations
 
-_new_tuple = tuple.__new__  # Source without its Python-level __new__, once per line
+if TYPE_CHECKING:
+    from runcontract.engine.fastlane import Prejudged
 
 
 def read_lines(
@@ -47,10 +49,10 @@ def read_lines(
                     yield _too_long(number, ctx)
                     continue
                 if fast_lane is not None:
-                    clean = fast_lane(line)
-                    if clean is not None:
+                    judged = fast_lane(line, file, number)
+                    if judged is not None:
                         prejudged += 1
-                        yield Prejudged((*clean, _new_tuple(Source, (file, f"line {number}"))))
+                        yield judged
                         continue
                 yield from _read_line(line[:-1], number, ctx)
             if len(partial) > max_line:

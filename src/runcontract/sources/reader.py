@@ -14,9 +14,9 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
-from runcontract.model import Observation, Prejudged, ReadError
+from runcontract.model import Observation, ReadError
 from runcontract.sources import jsonfile, jsonl, yamlfile
 from runcontract.sources.context import FastLane, FileContext, Unreadable
 from runcontract.sources.documents import observations_in_document
@@ -25,6 +25,9 @@ from runcontract.sources.limits import DEFAULT_LIMITS, Limits
 from runcontract.sources.paths import FoundFile, expand
 from runcontract.sources.sniff import SNIFF_BYTES, Format, sniff
 from runcontract.sources.streams import GZIP_MAGIC, chunks_of, gunzip, peek, read_capped
+
+if TYPE_CHECKING:
+    from runcontract.engine.fastlane import Prejudged
 
 STDIN_LABEL = "<stdin>"
 STDIN_PATH = "-"
@@ -39,9 +42,9 @@ class FileDone:
     errors: int
 
 
-Item = Observation | Prejudged | ReadError | FileDone
+Item: TypeAlias = "Observation | Prejudged | ReadError | FileDone"
 # with exchanges=True: the whole recorded exchanges too, for the HTTP rules
-RecordedItem = Item | Answered
+RecordedItem: TypeAlias = "Item | Answered"
 Opener = Callable[[], contextlib.AbstractContextManager[BinaryIO]]
 
 
