@@ -96,7 +96,17 @@ def _cassette(run: dict[str, Any]) -> dict[str, Any]:
                 "response": {
                     "status": {"code": 200, "message": "OK"},
                     "headers": {"Content-Type": ["application/json"]},
-                    "body": {"string": json.dumps({"object": "list", "data": []})},
+                    "body": {
+                        "string": json.dumps(
+                            {
+                                "object": "list",
+                                "data": [],
+                                "first_id": None,
+                                "last_id": None,
+                                "has_more": False,
+                            }
+                        )
+                    },
                 },
             },
             {
@@ -141,7 +151,7 @@ def test_a_recorded_finding_carries_its_request_and_interaction_in_every_format(
     body = json.dumps({"assistant_id": run["assistant_id"], "instructions": "it's $HOME"})
     expected += ["--data-raw", json.dumps(json.loads(body), separators=(",", ":"))]
 
-    (result,) = json.loads(report.out)["results"]  # the empty list page holds no run
+    (result,) = json.loads(report.out)["results"]  # the empty page, whole, breaks nothing
     assert result["source"].endswith(":interaction 2")
     commands = {v["reproduce"] for v in result["violations"]}
     assert len(commands) == 1
