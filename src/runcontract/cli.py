@@ -91,7 +91,20 @@ def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         help="progress lines on stderr: each file, and every 10,000 items of one "
         "(default: on when stderr is a terminal)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=_job_count,
+        metavar="N",
+        help="judge in N processes, sharded by run id (default: every core, for inputs of "
+        "16 MiB or more; 1 for stdin)",
+    )
     parser.set_defaults(handler=_validate)
+
+
+def _job_count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, 1 or more: {text!r}")
+    return int(text)
 
 
 def _add_rules(subparsers: argparse._SubParsersAction[_Parser]) -> None:
@@ -182,7 +195,13 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     progress = Progress(stderr) if wanted else None
     with _report_stream(args.output, stdout) as stream:
         reporter = REPORTERS[args.format](stream, quiet=args.quiet)
-        summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
+        from runcontract import jobs  # noqa: PLC0415 - multiprocessing only where it is used
+
+        count = jobs.jobs_for(paths, args.jobs)
+        if count > 1:
+            summary = jobs.validate_in_jobs(paths, engine, reporter, jobs=count, progress=progress)
+        else:
+            summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
     if args.output:
         stdout.write(
             f"runcontract: {counted(summary.objects, 'run object')}, {summary.failed} failed, "
