@@ -21,6 +21,7 @@ an input (it can be read once only), the inputs are judged in this process.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import heapq
 import multiprocessing
@@ -28,9 +29,10 @@ import os
 import traceback
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from multiprocessing import connection
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final, TextIO, cast
 
 import msgspec
 
@@ -131,7 +133,10 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
     summaries: list[Summary] = []
     reporter.start()
     done_parts: list[tuple[str, int, int]] = []
-    entries = heapq.merge(*(_entries(pipe, summaries) for pipe in pipes), key=_place)
+    inbox = _Inbox(pipes)
+    entries = heapq.merge(
+        *(inbox.entries(worker, summaries) for worker in range(len(pipes))), key=_place
+    )
     for _, kind, payload in entries:
         if kind == _RESULT:
             reporter.result(payload)
@@ -165,20 +170,49 @@ def _place(entry: tuple[int, int, Any]) -> int:
     return entry[0]
 
 
-def _entries(pipe: Connection, summaries: list[Summary]) -> Iterator[tuple[int, int, Any]]:
-    while True:
-        try:
-            batch = pipe.recv()
-        except EOFError:
-            raise RuntimeError("a validate --jobs worker ended without finishing") from None
-        for entry in batch:
-            kind = entry[1]
-            if kind == _END:
-                summaries.append(entry[2])
-                return
-            if kind == _CRASH:
-                raise RuntimeError(f"a validate --jobs worker failed:\n{entry[2]}")
-            yield entry
+class _Inbox:
+    """The workers' batches, each pipe drained as soon as it has one.
+
+    The merge needs the next batch of one worker at a time; a worker whose pipe filled meanwhile
+    would wait for it, idle, so every ready pipe is read whenever the merge waits for any.
+    """
+
+    def __init__(self, pipes: list[Connection]) -> None:
+        self.pipes = pipes
+        self.batches: list[collections.deque[list[tuple[int, int, Any]]]] = [
+            collections.deque() for _ in pipes
+        ]
+        self.open = set(range(len(pipes)))
+
+    def entries(self, worker: int, summaries: list[Summary]) -> Iterator[tuple[int, int, Any]]:
+        batches = self.batches[worker]
+        while True:
+            while not batches:
+                if worker not in self.open:
+                    raise RuntimeError("a validate --jobs worker ended without finishing")
+                self._receive()
+            for entry in batches.popleft():
+                kind = entry[1]
+                if kind == _END:
+                    summaries.append(entry[2])
+                    return
+                if kind == _CRASH:
+                    raise RuntimeError(f"a validate --jobs worker failed:\n{entry[2]}")
+                yield entry
+
+    def _receive(self) -> None:
+        waiting = {self.pipes[worker]: worker for worker in self.open}
+        for ready in connection.wait(list(waiting)):
+            pipe = cast("Connection", ready)
+            worker = waiting[pipe]
+            try:
+                batch: list[tuple[int, int, Any]] = pipe.recv()
+            except EOFError:
+                self.open.discard(worker)
+                continue
+            self.batches[worker].append(batch)
+            if batch and batch[-1][1] in (_END, _CRASH):
+                self.open.discard(worker)
 
 
 class _Head(msgspec.Struct):
