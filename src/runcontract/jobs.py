@@ -235,16 +235,22 @@ class _Router:
             head = self.head(line)
         except (msgspec.DecodeError, msgspec.ValidationError):
             return None  # every worker reads it: its runs are shared out once parsed
-        if type(head.id) is not str or head.kind == "list":
+        run_id = head.id
+        if type(run_id) is not str or head.kind == "list":
             return None
-        owner = self.routed = owner_of(head.id, self.jobs)
+        owner = self.routed = zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs
         if owner != self.index:
-            return ("", "", Profile.V2, None, [])  # stands for the owner's item; dropped here
+            return _PASSED_OVER
         return self.lane(line) if self.lane is not None else None
 
 
+# What a worker's reader gets for an entry another worker owns: it stands for the owner's item
+# (so that places are counted alike) and is dropped before judging.
+_PASSED_OVER: Final[tuple[str, str, Profile, Any, list[Any]]] = ("", "", Profile.V2, None, [])
+
+
 def owner_of(run_id: str, jobs: int) -> int:
-    # crc32, not hash(): the same in every process, whatever PYTHONHASHSEED says
+    # crc32, not hash(): alike in every process, whatever PYTHONHASHSEED says; _Router inlines it
     return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % jobs
 
 
