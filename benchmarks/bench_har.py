@@ -7,8 +7,9 @@ file is judged (`runcontract validate` as a user runs it, report to a null sink)
 interpreter, so that its peak RSS is its own: entry by entry (as every file of 8 MiB or more
 is read), and whole (`stream_documents_from` above the file's size, how every file was read
 before). Prints, per file: its size, its largest body, the peak RSS and the RSS above an idle
-interpreter that imported the same modules, seconds, and microseconds per entry; the ratio of
-time per entry between the two HAR sizes says whether time is linear in entries.
+interpreter that imported the same modules, wall and CPU seconds, and CPU microseconds per
+entry (other processes on a shared machine change the wall time only); the ratio of CPU time
+per entry between the two HAR sizes says whether time is linear in entries.
 
     python benchmarks/bench_har.py [--entries 50000] [--yaml-entries 5000] [--big-body-mb 0]
 """
@@ -60,10 +61,10 @@ path, whole = sys.argv[1], sys.argv[2] == "whole"
 engine = Engine()
 idle = high_water()
 limits = Limits(stream_documents_from=1 << 62 if whole else 0)
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 summary = judge_stream(read_paths([path], limits=limits), engine, TextReporter(io.StringIO()))
-took = time.perf_counter() - start
-print(json.dumps({"idle": idle, "peak": high_water(), "seconds": took,
+took, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"idle": idle, "peak": high_water(), "seconds": took, "cpu": cpu,
                   "objects": summary.objects, "unreadable": summary.unreadable}))
 """
 
@@ -177,11 +178,12 @@ def report(label: str, path: Path, answers: list[tuple[str, str, bytes]], how: s
     figures = measure(path, how)
     size = path.stat().st_size / 1e6
     peak, above = figures["peak"] / 1024, (figures["peak"] - figures["idle"]) / 1024
-    per_entry = float(figures["seconds"]) / entries * 1e6
+    per_entry = float(figures["cpu"]) / entries * 1e6  # CPU: other processes change only wall
     print(
         f"{label:<34} {how:<6} {size:7.1f} MB file, largest body {largest / 1e6:6.2f} MB: "
-        f"peak RSS {peak:6.0f} MB ({above:6.0f} MB above idle), {figures['seconds']:6.2f} s, "
-        f"{per_entry:5.1f} us/entry, {figures['objects']} runs, {figures['unreadable']} unreadable"
+        f"peak RSS {peak:4.0f} MB ({above:4.0f} MB above idle), {figures['seconds']:5.1f} s wall, "
+        f"{figures['cpu']:5.1f} s CPU, {per_entry:4.0f} us CPU/entry; "
+        f"{figures['objects']} runs, {figures['unreadable']} unreadable"
     )
     return per_entry
 
