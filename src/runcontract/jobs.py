@@ -24,15 +24,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import heapq
-import multiprocessing
 import os
 import traceback
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from multiprocessing import connection
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Final, TextIO, cast
+from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
 import msgspec
 
@@ -52,6 +49,9 @@ from runcontract.sources.context import FastLane
 from runcontract.sources.paths import FoundFile, expand
 from runcontract.sources.reader import STDIN_PATH
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
 # Below this much input, starting the workers costs more than they save (each compiles the
 # schemas and types it needs again).
 WORTH_SHARDING_BYTES: Final = 16 * 1_048_576
@@ -70,7 +70,7 @@ def cores() -> int:
 
 def jobs_for(paths: Sequence[str], asked: int | None) -> int:
     """How many workers to judge `paths` with: as asked, or all cores for inputs that pay."""
-    if STDIN_PATH in paths or "fork" not in multiprocessing.get_all_start_methods():
+    if STDIN_PATH in paths or not hasattr(os, "fork"):
         return 1
     if asked is not None:
         return max(1, asked)
@@ -96,6 +96,8 @@ def validate_in_jobs(
     """`runner.validate_paths` with `jobs` workers, reported exactly as one process reports."""
     if jobs <= 1 or STDIN_PATH in paths:
         return validate_paths(paths, engine, reporter, progress=progress)
+    import multiprocessing  # noqa: PLC0415 - only where there are workers to start
+
     context = multiprocessing.get_context("fork")
     workers, pipes = [], []
     for index in range(jobs):
@@ -201,8 +203,10 @@ class _Inbox:
                 yield entry
 
     def _receive(self) -> None:
+        from multiprocessing.connection import wait  # noqa: PLC0415 - imported by then
+
         waiting = {self.pipes[worker]: worker for worker in self.open}
-        for ready in connection.wait(list(waiting)):
+        for ready in wait(list(waiting)):
             pipe = cast("Connection", ready)
             worker = waiting[pipe]
             try:
