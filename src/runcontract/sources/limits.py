@@ -19,9 +19,6 @@ class Limits:
     max_body_bytes: int = 64 * MiB
     """One recorded request or response body after base64 and gzip decoding."""
 
-    stream_documents_from: int = 8 * MiB
-    """JSON recordings (HAR, cassettes) this large on disk are read entry by entry, not whole."""
-
     max_line_bytes: int = 16 * MiB
     """One JSONL line; a longer line is a ReadError for that line and reading goes on."""
 
@@ -36,6 +33,9 @@ class Limits:
 
     max_yaml_alias_nodes: int = 100_000
     """Nodes that YAML aliases may repeat in total, which stops "billion laughs" documents."""
+
+    stream_documents_from: int = 8 * MiB
+    """JSON recordings (HAR, cassettes) this large on disk are read entry by entry, not whole."""
 
 
 DEFAULT_LIMITS = Limits()
