@@ -45,8 +45,6 @@ _KINDS: Final = {
     "start_array": "array",
     "string": "string",
     "number": "number",
-    "integer": "number",
-    "double": "number",
     "boolean": "boolean",
     "null": "null",
 }
@@ -71,9 +69,8 @@ def recording_in(chunks: Iterable[bytes], cap: int) -> Recording | None:
     """
     shape = _Shape()
     try:
-        for prefix, event, value in ijson.parse(_Checked(chunks, cap), use_float=True):
-            if not shape.see(prefix, event, value):
-                return None
+        if not shape.read(ijson.basic_parse(_Checked(chunks, cap), use_float=True)):
+            return None
     except Unreadable:
         raise
     except Exception:  # noqa: BLE001 - whatever yajl refuses, orjson's message says why
@@ -101,33 +98,46 @@ def read_recording(
 class _Shape:
     """What the first pass learns: the top-level keys, the keys of `log`, the kind of each."""
 
-    depth: int = 0
     top: set[str] = field(default_factory=set)
     log: set[str] = field(default_factory=set)
     kinds: dict[str, str] = field(default_factory=dict)
     is_object: bool = False
 
-    def see(self, prefix: str, event: str, value: object) -> bool:
-        """Take one parser event; False when the document is not for this reader."""
-        if event in _STARTS:
-            self.depth += 1
-            if self.depth > _MAX_DEPTH:
-                return False
-            if self.depth == 1:
-                self.is_object = event == "start_map"
-                if not self.is_object:
+    def read(self, events: Iterable[tuple[str, Any]]) -> bool:
+        """Take every parser event; False as soon as the document is not for this reader.
+
+        The loop runs once per event of the whole file (a hundred and more per entry), so it
+        does little for the events below the top two levels, which are nearly all.
+        """
+        depth = 0
+        top, log, kinds = self.top, self.log, self.kinds
+        section = ""  # the top-level key whose value is being read
+        pending: str | None = None  # the path of the value whose first event comes next
+        for event, value in events:
+            if event == "map_key":
+                if depth == 1:
+                    # "object": a run or a list page, plain runs, which streaming gains nothing on
+                    if value == "object" or not self._new_key(top, value):
+                        return False
+                    section = pending = value
+                elif depth == 2 and section == "log":
+                    if not self._new_key(log, value):
+                        return False
+                    pending = f"log.{value}"
+                continue
+            if pending is not None:
+                kinds[pending] = _KINDS.get(event, "")
+                pending = None
+            if event in _STARTS:
+                depth += 1
+                if depth > _MAX_DEPTH:
                     return False
-        elif event in _ENDS:
-            self.depth -= 1
-        if event == "map_key":
-            if prefix == "":
-                # a run or a list page: plain runs, whose reading gains nothing from streaming
-                return value != "object" and self._new_key(self.top, value)
-            if prefix == "log":
-                return self._new_key(self.log, value)
-        elif self.depth <= 3 and prefix not in self.kinds:
-            # a value's first event carries its path: the kind of each value near the top
-            self.kinds[prefix] = _KINDS.get(event, "")
+                if depth == 1:
+                    self.is_object = event == "start_map"
+                    if not self.is_object:
+                        return False
+            elif event in _ENDS:
+                depth -= 1
         return True
 
     @staticmethod
