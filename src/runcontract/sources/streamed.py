@@ -18,6 +18,7 @@ is the one the whole document gives. So do small files, which orjson reads faste
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ _KINDS: Final = {
     "null": "null",
 }
 
-Chunks = Callable[[], Iterable[bytes]]
+_END: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,19 @@ def read_recording(
 ) -> Iterator[Observation | ReadError]:
     """Every entry's observations and read errors, as the whole document's reader yields them."""
     entries = ijson.items(_Checked(chunks, None), f"{recording.prefix}.item", use_float=True)
-    for number, item in enumerate(entries, 1):
+    number = 0
+    while True:
+        # an entry is a tree, which the cycle collector would walk for nothing while it is built
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            item = next(entries, _END)
+        finally:
+            if collecting:
+                gc.enable()
+        if item is _END:
+            return
+        number += 1
         entry = f"{recording.noun} {number}"
         try:
             exchange = recording.parse(item, entry)
