@@ -176,7 +176,8 @@ class _Inbox:
     """The workers' batches, each pipe drained as soon as it has one.
 
     The merge needs the next batch of one worker at a time; a worker whose pipe filled meanwhile
-    would wait for it, idle, so every ready pipe is read whenever the merge waits for any.
+    would wait for it, idle, so every ready pipe is read whenever the merge waits for any, and
+    before each batch is merged.
     """
 
     def __init__(self, pipes: list[Connection]) -> None:
@@ -192,8 +193,11 @@ class _Inbox:
             while not batches:
                 if worker not in self.open:
                     raise RuntimeError("a validate --jobs worker ended without finishing")
-                self._receive()
-            for entry in batches.popleft():
+                self._receive(block=True)
+            batch = batches.popleft()
+            if self.open:
+                self._receive(block=False)  # what came meanwhile, so that no worker waits on us
+            for entry in batch:
                 kind = entry[1]
                 if kind == _END:
                     summaries.append(entry[2])
@@ -202,11 +206,11 @@ class _Inbox:
                     raise RuntimeError(f"a validate --jobs worker failed:\n{entry[2]}")
                 yield entry
 
-    def _receive(self) -> None:
+    def _receive(self, *, block: bool) -> None:
         from multiprocessing.connection import wait  # noqa: PLC0415 - imported by then
 
         waiting = {self.pipes[worker]: worker for worker in self.open}
-        for ready in wait(list(waiting)):
+        for ready in wait(list(waiting), timeout=None if block else 0):
             pipe = cast("Connection", ready)
             worker = waiting[pipe]
             try:
