@@ -191,6 +191,16 @@ def validate_options(formats: Sequence[str]) -> tuple[Option, ...]:
         Option(
             "quiet", Kind.SWITCH, False, "report errors only, not warnings or passes", short=("-q",)
         ),
+        Option(
+            "jobs",
+            Kind.VALUE,
+            None,
+            "judge in N processes, sharded by run id (default: every core, for inputs of "
+            "16 MiB or more; 1 for stdin)",
+            parse=above_zero(int),
+            file_type=(int,),
+            metavar="N",
+        ),
         _progress("the files and run objects read, with the rate"),
         COLOR,
     )

@@ -79,7 +79,13 @@ def validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             reporter: Any = TextReporter(stream, quiet=args.quiet, colour=colour)
         else:
             reporter = REPORTERS[args.format](stream, quiet=args.quiet)
-        summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
+        from runcontract import jobs  # noqa: PLC0415 - multiprocessing only where it is used
+
+        count = jobs.jobs_for(paths, args.jobs)
+        if count > 1:
+            summary = jobs.validate_in_jobs(paths, engine, reporter, jobs=count, progress=progress)
+        else:
+            summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
     if args.output:
         stdout.write(
             f"runcontract: {counted(summary.objects, 'run object')}, {summary.failed} failed, "

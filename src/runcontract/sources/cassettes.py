@@ -27,10 +27,10 @@ _TEXT_TYPES: Final = ("json", "text/", "xml", "event-stream", "javascript", "url
 
 def vcr_exchanges(document: dict[str, JSON], ctx: FileContext) -> Iterator[Exchange | ReadError]:
     key = next(key for key in VCR_KEYS if key in document)
-    yield from each_exchange(document[key], key, "interaction", _vcr_exchange, ctx)
+    yield from each_exchange(document[key], key, "interaction", vcr_exchange, ctx)
 
 
-def _vcr_exchange(interaction: object, entry: str) -> Exchange:
+def vcr_exchange(interaction: object, entry: str) -> Exchange:
     if not isinstance(interaction, dict):
         raise Unreadable(f"expected a mapping, found {kind_of(interaction)}")
     request = _mapping(interaction.get("request"), "request")
@@ -71,10 +71,10 @@ def _vcr_body(body: object, side: str) -> RecordedBody:
 def session_exchanges(
     document: dict[str, JSON], ctx: FileContext
 ) -> Iterator[Exchange | ReadError]:
-    yield from each_exchange(document[SESSION_KEY], "Entries", "entry", _session_exchange, ctx)
+    yield from each_exchange(document[SESSION_KEY], "Entries", "entry", session_exchange, ctx)
 
 
-def _session_exchange(item: JSON, entry: str) -> Exchange:
+def session_exchange(item: JSON, entry: str) -> Exchange:
     if not isinstance(item, dict):
         raise Unreadable(f"expected an object, found {kind_of(item)}")
     request_headers = headers.normalise(item.get("RequestHeaders"))

@@ -21,10 +21,10 @@ def is_har(document: dict[str, JSON]) -> bool:
 
 
 def har_exchanges(document: dict[str, JSON], ctx: FileContext) -> Iterator[Exchange | ReadError]:
-    yield from each_exchange(document["log"]["entries"], "log.entries", "entry", _exchange, ctx)
+    yield from each_exchange(document["log"]["entries"], "log.entries", "entry", har_exchange, ctx)
 
 
-def _exchange(item: JSON, entry: str) -> Exchange:
+def har_exchange(item: JSON, entry: str) -> Exchange:
     if not isinstance(item, dict):
         raise Unreadable(f"expected an object, found {kind_of(item)}")
     request = _object(item.get("request"), "request")

@@ -34,5 +34,8 @@ class Limits:
     max_yaml_alias_nodes: int = 100_000
     """Nodes that YAML aliases may repeat in total, which stops "billion laughs" documents."""
 
+    stream_documents_from: int = 8 * MiB
+    """JSON recordings (HAR, cassettes) this large on disk are read entry by entry, not whole."""
+
 
 DEFAULT_LIMITS = Limits()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
 from runcontract.model import Observation, ReadError
-from runcontract.sources import jsonfile, jsonl, yamlfile
+from runcontract.sources import jsonfile, jsonl, streamed, yamlfile
 from runcontract.sources.context import FastLane, FileContext, Unreadable
 from runcontract.sources.documents import observations_in_document
 from runcontract.sources.exchanges import Answered, Exchange, observations
@@ -122,7 +122,7 @@ def _read_one(
     ctx = FileContext(label, limits, next_sequence, fast_lane)
     try:
         with opener() as stream:
-            yield from _read_stream(stream, path, ctx)
+            yield from _read_stream(stream, path, ctx, opener if path else None)
     except Unreadable as exc:
         yield ctx.error(None, str(exc))
     except OSError as exc:
@@ -134,15 +134,46 @@ def _read_one(
 
 
 def _read_stream(
-    stream: BinaryIO, path: str, ctx: FileContext
+    stream: BinaryIO, path: str, ctx: FileContext, reopen: Opener | None
 ) -> Iterator[Observation | Prejudged | ReadError | Answered]:
-    head, chunks = peek(chunks_of(stream), SNIFF_BYTES)
-    if head.startswith(GZIP_MAGIC):
-        head, chunks = peek(gunzip(chunks, ctx.limits), SNIFF_BYTES)
+    head, chunks = _decoded(stream, ctx)
     fmt = sniff(head, path.lower().removesuffix(".gz"))
     if fmt is Format.JSONL:
         yield from jsonl.read_lines(chunks, ctx)
         return
+    if reopen is not None and _worth_streaming(fmt, head, path, ctx):
+        # a large recording, read entry by entry: the file is read twice (see streamed.py)
+        recording = streamed.recording_in(chunks, ctx.limits.max_file_bytes)
+        with reopen() as again:
+            _, chunks = _decoded(again, ctx)
+            if recording is not None:
+                yield from streamed.read_recording(recording, chunks, ctx)
+                return
+            yield from _read_whole(chunks, fmt, ctx)
+        return
+    yield from _read_whole(chunks, fmt, ctx)
+
+
+def _decoded(stream: BinaryIO, ctx: FileContext) -> tuple[bytes, Iterator[bytes]]:
+    """The first bytes (for sniffing) and all the bytes, gunzipped when they are gzip."""
+    head, chunks = peek(chunks_of(stream), SNIFF_BYTES)
+    if head.startswith(GZIP_MAGIC):
+        head, chunks = peek(gunzip(chunks, ctx.limits), SNIFF_BYTES)
+    return head, chunks
+
+
+def _worth_streaming(fmt: Format, head: bytes, path: str, ctx: FileContext) -> bool:
+    if fmt is Format.SSE or (fmt is Format.YAML and not jsonfile.starts_like_json(head)):
+        return False
+    try:
+        return Path(path).stat().st_size >= ctx.limits.stream_documents_from
+    except OSError:
+        return False
+
+
+def _read_whole(
+    chunks: Iterator[bytes], fmt: Format, ctx: FileContext
+) -> Iterator[Observation | ReadError | Answered]:
     data = read_capped(chunks, ctx.limits.max_file_bytes, "file")
     if fmt is Format.SSE:
         yield from observations(Exchange.standalone_stream(data), ctx)

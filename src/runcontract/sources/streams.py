@@ -86,8 +86,12 @@ def read_capped(chunks: Iterable[bytes], cap: int, what: str) -> bytes:
     for chunk in chunks:
         buffer += chunk
         if len(buffer) > cap:
-            raise Unreadable(f"{what} is larger than {_size(cap)}, the limit for whole documents")
+            raise Unreadable(too_large(cap, what))
     return bytes(buffer)
+
+
+def too_large(cap: int, what: str) -> str:
+    return f"{what} is larger than {_size(cap)}, the limit for whole documents"
 
 
 def _size(count: int) -> str:

@@ -1,0 +1,383 @@
+"""`validate --jobs N`: the inputs judged by N worker processes, reported as one process would.
+
+Every worker reads every input, but judges only the runs it owns: a run belongs to the worker
+its id hashes to, so all observations of a run are judged in one worker, in recorded order, and
+the lifecycle verdicts are those of one process. A JSON Lines entry names its worker from its
+`id` and `object` alone (msgspec skips the rest without building anything), so the other
+workers pass over it for a fraction of what judging costs; an entry whose id cannot be told so
+(not an object, a list response, bad JSON) is read by every worker, and each keeps the runs in
+it that it owns. Read errors belong to worker 0, or to the worker that owns the entry.
+
+Each worker tells its items' places in the input (every worker counts them alike, since an
+entry passed over stands for exactly the one item its owner makes of it), and the parent merges
+the workers' results by place into the one reporter: the same results in the same order, the
+same summary, the same progress lines. What differs: the lifecycle window (runs remembered at
+once, `lifecycle.DEFAULT_WINDOW`) is per worker, so an input with more runs in flight than the
+window forgets fewer of them.
+
+Workers are forked (they inherit the engine as built); where fork is not available, or stdin is
+an input (it can be read once only), the inputs are judged in this process.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import heapq
+import os
+import traceback
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TextIO, cast
+
+import msgspec
+
+from runcontract.engine import Engine
+from runcontract.engine.fastlane import Prejudged
+from runcontract.model import ObjectResult, Observation, Profile, ReadError, Source, Summary
+from runcontract.reporters import Reporter
+from runcontract.runner import Item, Progress, judge_stream, validate_paths
+from runcontract.sources import FileDone
+from runcontract.sources.context import FastLane
+from runcontract.sources.exchanges import Answered
+from runcontract.sources.paths import FoundFile, expand
+from runcontract.sources.reader import STDIN_PATH, read_recordings
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# Below this much input, starting the workers costs more than they save (each compiles the
+# schemas and types it needs again).
+WORTH_SHARDING_BYTES: Final = 16 * 1_048_576
+_BATCH: Final = 512  # results sent to the parent at once
+
+_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH = range(6)
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def jobs_for(paths: Sequence[str], asked: int | None) -> int:
+    """How many workers to judge `paths` with: as asked, or all cores for inputs that pay."""
+    if STDIN_PATH in paths or not hasattr(os, "fork"):
+        return 1
+    if asked is not None:
+        return max(1, asked)
+    size = 0
+    for given in paths:
+        try:
+            for found in expand(given):
+                if isinstance(found, FoundFile):
+                    size += Path(found.path).stat().st_size
+        except OSError:
+            continue  # reading it says what is wrong
+    return cores() if size >= WORTH_SHARDING_BYTES else 1
+
+
+def validate_in_jobs(
+    paths: Sequence[str],
+    engine: Engine,
+    reporter: Reporter,
+    *,
+    jobs: int,
+    progress: Progress | None = None,
+) -> Summary:
+    """`runner.validate_paths` with `jobs` workers, reported exactly as one process reports."""
+    if jobs <= 1 or STDIN_PATH in paths:
+        return validate_paths(paths, engine, reporter, progress=progress)
+    import multiprocessing  # noqa: PLC0415 - only where there are workers to start
+
+    context = multiprocessing.get_context("fork")
+    workers, pipes = [], []
+    for index in range(jobs):
+        receiving, sending = context.Pipe(duplex=False)
+        worker = context.Process(
+            target=_work,
+            kwargs={
+                "paths": paths,
+                "engine": engine,
+                "index": index,
+                "jobs": jobs,
+                "reports_clean": reporter.reports_clean,
+                "progress": progress,
+                "pipe": sending,
+            },
+            daemon=True,
+        )
+        worker.start()
+        sending.close()  # the worker's end: when it dies, receiving says so
+        workers.append(worker)
+        pipes.append(receiving)
+    try:
+        return _merge(pipes, reporter, progress.stream if progress is not None else None)
+    finally:
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        for pipe in pipes:
+            pipe.close()
+
+
+def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) -> Summary:
+    summaries: list[Summary] = []
+    reporter.start()
+    done_parts: list[tuple[str, int, int]] = []
+    inbox = _Inbox(pipes)
+    entries = heapq.merge(
+        *(inbox.entries(worker, summaries) for worker in range(len(pipes))), key=_place
+    )
+    for _, kind, payload in entries:
+        if kind == _RESULT:
+            reporter.result(payload)
+        elif kind == _ERROR:
+            reporter.read_error(payload)
+        elif kind == _DONE:
+            # one part from each worker, at the same place: their observations and errors
+            done_parts.append(payload)
+            if len(done_parts) == len(pipes):
+                file = done_parts[0][0]
+                found = sum(part[1] for part in done_parts)
+                failed = sum(part[2] for part in done_parts)
+                reporter.file_done(file, found, failed)
+                done_parts = []
+        elif says_to is not None:
+            says_to.write(payload)
+            says_to.flush()
+    summary = Summary()
+    for part in summaries:
+        for name in _COUNTS:
+            setattr(summary, name, getattr(summary, name) + getattr(part, name))
+    summary.files = summaries[0].files
+    reporter.finish(summary)
+    return summary
+
+
+_COUNTS: Final = tuple(field.name for field in dataclasses.fields(Summary) if field.name != "files")
+
+
+def _place(entry: tuple[int, int, Any]) -> int:
+    return entry[0]
+
+
+class _Inbox:
+    """The workers' batches, each pipe drained as soon as it has one.
+
+    The merge needs the next batch of one worker at a time; a worker whose pipe filled meanwhile
+    would wait for it, idle, so every ready pipe is read whenever the merge waits for any, and
+    before each batch is merged.
+    """
+
+    def __init__(self, pipes: list[Connection]) -> None:
+        self.pipes = pipes
+        self.batches: list[collections.deque[list[tuple[int, int, Any]]]] = [
+            collections.deque() for _ in pipes
+        ]
+        self.open = set(range(len(pipes)))
+
+    def entries(self, worker: int, summaries: list[Summary]) -> Iterator[tuple[int, int, Any]]:
+        batches = self.batches[worker]
+        while True:
+            while not batches:
+                if worker not in self.open:
+                    raise RuntimeError("a validate --jobs worker ended without finishing")
+                self._receive(block=True)
+            batch = batches.popleft()
+            if self.open:
+                self._receive(block=False)  # what came meanwhile, so that no worker waits on us
+            for entry in batch:
+                kind = entry[1]
+                if kind == _END:
+                    summaries.append(entry[2])
+                    return
+                if kind == _CRASH:
+                    raise RuntimeError(f"a validate --jobs worker failed:\n{entry[2]}")
+                yield entry
+
+    def _receive(self, *, block: bool) -> None:
+        from multiprocessing.connection import wait  # noqa: PLC0415 - imported by then
+
+        waiting = {self.pipes[worker]: worker for worker in self.open}
+        for ready in wait(list(waiting), timeout=None if block else 0):
+            pipe = cast("Connection", ready)
+            worker = waiting[pipe]
+            try:
+                batch: list[tuple[int, int, Any]] = pipe.recv()
+            except EOFError:
+                self.open.discard(worker)
+                continue
+            self.batches[worker].append(batch)
+            if batch and batch[-1][1] in (_END, _CRASH):
+                self.open.discard(worker)
+
+
+class _Head(msgspec.Struct):
+    """What a JSON Lines entry says of its owner: its id, and whether it is a list response."""
+
+    id: Any = None
+    kind: Any = msgspec.field(default=None, name="object")
+
+
+class _Router:
+    """The fast lane of one worker: judges the entries it owns, passes over the others."""
+
+    def __init__(self, lane: FastLane | None, index: int, jobs: int) -> None:
+        self.lane, self.index, self.jobs = lane, index, jobs
+        self.head = msgspec.json.Decoder(_Head).decode
+        self.routed: int | None = None  # the owner of the entry last seen, when it told one
+
+    def __call__(self, line: bytes, file: str, number: int) -> Prejudged | None:
+        try:
+            head = self.head(line)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None  # every worker reads it: its runs are shared out once parsed
+        run_id = head.id
+        if type(run_id) is not str or head.kind == "list":
+            return None
+        owner = self.routed = zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs
+        if owner != self.index:
+            return _PASSED_OVER
+        return self.lane(line, file, number) if self.lane is not None else None
+
+
+# What a worker's reader gets for an entry another worker owns: it stands for the owner's item
+# (so that places are counted alike) and is dropped before judging.
+_PASSED_OVER: Final = Prejudged("", "", Profile.V2, cast("Any", None), [], Source(""))
+
+
+def owner_of(run_id: str, jobs: int) -> int:
+    # crc32, not hash(): alike in every process, whatever PYTHONHASHSEED says; _Router inlines it
+    return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % jobs
+
+
+class _Outbox:
+    """What a worker sends the parent, in batches: each entry with its place in the input."""
+
+    def __init__(self, pipe: Connection) -> None:
+        self.pipe = pipe
+        self.batch: list[tuple[int, int, Any]] = []
+        self.place = 0  # the place of the item being judged now
+
+    def put(self, kind: int, payload: Any, *, place: int | None = None) -> None:
+        self.batch.append((place if place is not None else 2 * self.place + 1, kind, payload))
+        if len(self.batch) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.pipe.send(self.batch)
+        self.batch = []
+
+
+class _Recorder:
+    """A reporter that sends what it is given to the parent, at the place of the current item."""
+
+    def __init__(self, outbox: _Outbox, *, reports_clean: bool) -> None:
+        self.outbox = outbox
+        self.reports_clean = reports_clean
+
+    def start(self) -> None:
+        pass
+
+    def result(self, result: ObjectResult) -> None:
+        self.outbox.put(_RESULT, result)
+
+    def read_error(self, error: ReadError) -> None:
+        self.outbox.put(_ERROR, error)
+
+    def file_done(self, file: str, observations: int, errors: int) -> None:
+        self.outbox.put(_DONE, (file, observations, errors))
+
+    def finish(self, summary: Summary) -> None:
+        self.outbox.put(_END, summary)
+        self.outbox.flush()
+
+
+class _Said:
+    """The progress stream of worker 0: each line goes to the parent, before the next item."""
+
+    def __init__(self, outbox: _Outbox, placed: _Placed) -> None:
+        self.outbox, self.placed = outbox, placed
+
+    def write(self, text: str) -> int:
+        self.outbox.put(_SAY, text, place=2 * self.placed.next_place)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Placed:
+    """The items of the whole input, numbered alike in every worker; this worker's kept."""
+
+    def __init__(self, outbox: _Outbox, router: _Router) -> None:
+        self.outbox, self.router = outbox, router
+        self.next_place = 0
+
+    def mine(self, items: Iterable[Item]) -> Iterator[Item]:
+        router, outbox = self.router, self.outbox
+        index, jobs = router.index, router.jobs
+        found = failed = 0  # of the current file, by this worker
+        for item in items:
+            place = self.next_place
+            self.next_place += 1
+            routed, router.routed = router.routed, None
+            if isinstance(item, FileDone):
+                outbox.place = place
+                yield FileDone(item.file, found, failed)
+                found = failed = 0
+                continue
+            if routed is not None:
+                keep = routed == index
+            elif isinstance(item, Observation):
+                run = item.run
+                run_id = run.get("id") if isinstance(run, dict) else None
+                keep = (owner_of(run_id, jobs) if isinstance(run_id, str) else 0) == index
+            else:
+                keep = index == 0
+            if keep:
+                if isinstance(item, ReadError):
+                    failed += 1
+                elif not isinstance(item, Answered):  # an exchange is counted apart
+                    found += 1
+                outbox.place = place
+                yield item
+
+
+def _work(
+    *,
+    paths: Sequence[str],
+    engine: Engine,
+    index: int,
+    jobs: int,
+    reports_clean: bool,
+    progress: Progress | None,
+    pipe: Connection,
+) -> None:
+    outbox = _Outbox(pipe)
+    try:
+        lane = engine.fast_lane
+        router = _Router(lane.judge if lane is not None else None, index, jobs)
+        placed = _Placed(outbox, router)
+        said = None
+        if progress is not None and index == 0:
+            said = Progress(_Said(outbox, placed), every=progress.every)  # type: ignore[arg-type]
+        # with the whole recorded exchanges, which worker 0 judges by the HTTP rules: they are
+        # judged in the order of each recording, what one exchange gave out known to the next
+        items: Iterable[Item] = read_recordings(
+            paths, fast_lane=router, on_file=said.file_started if said is not None else None
+        )
+        if said is not None:
+            items = said.watch(items)
+        judge_stream(placed.mine(items), engine, _Recorder(outbox, reports_clean=reports_clean))
+    except BaseException:  # noqa: BLE001 - the parent reports it; nothing else would
+        outbox.batch = [(0, _CRASH, traceback.format_exc())]
+        outbox.flush()
+    finally:
+        pipe.close()
