@@ -18,10 +18,14 @@ INTERNAL = {
     "runcontract.cli._Exit": "argparse finished (--help, --version); run() returns its status",
     "runcontract.engine.typed.Unsupported": "a schema the fast lane cannot type; the engine "
     "then judges the slow way",
+    "runcontract.engine.fastlane.FastLaneWarning": "a warning category, never raised: the lane "
+    "could not be built (an error in the tests, which turn warnings into errors)",
     "runcontract.gate.driver.ScenarioStopped": "a scenario that cannot go on; the driver "
     "reports it as unfinished",
     "runcontract.gate.proxy.NotSentError": "no answer to a schemathesis request; schemathesis "
     "records an error and the gate reports it as could not check",
+    "runcontract.sources.streamed._NotForStreaming": "a recording the streaming reader leaves "
+    "to the whole-document reader, which then reads it",
     "runcontract.server.errors.ApiError": "the reference server's answer to a bad request: "
     "rendered as an HTTP error response",
 }

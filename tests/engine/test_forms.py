@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runcontract.catalogue import load_catalogue
+from runcontract.catalogue import declarations, load_catalogue
 from runcontract.engine.fastpath import FastVerdict
 from runcontract.engine.schemacheck import SchemaCheck, schema_deviations
 from runcontract.model import Profile
@@ -38,12 +38,19 @@ LANE_FORMS = {c for form in SCHEMA_FORMS if not form.pattern for c in form.codes
 
 def _object_rules() -> set[str]:
     """The catalogue's codes judged on one run object by a check: not the schema (S001) or its
-    deviations, not the lifecycle, HTTP, or the stream-event deviation (D007)."""
+    deviations, not what a lifecycle or HTTP check declares (the stream-event deviation D007)."""
+    elsewhere = {
+        code
+        for declaration in declarations()
+        if declaration.kind in ("lifecycle", "http")
+        for code in declaration.codes
+    }
     return {
         code
         for code, rule in load_catalogue().rules.items()
         if rule.family not in ("lifecycle", "http", "schema")
-        and not (rule.match and ("schema" in rule.match or "event" in rule.match))
+        and not (rule.match and "schema" in rule.match)
+        and code not in elsewhere
     }
 
 
