@@ -19,10 +19,10 @@ from runcontract import __version__
 from runcontract._data import data_dir
 from runcontract.catalogue import load_catalogue
 from runcontract.engine import Engine, SelectionError
-from runcontract.model import Profile
+from runcontract.model import Profile, Summary
 from runcontract.options import add_rule_options
 from runcontract.redact import redact
-from runcontract.reporters import REPORTERS
+from runcontract.reporters import REPORTERS, Reporter
 from runcontract.reporters.text import counted
 from runcontract.runner import Progress, exit_code, validate_paths
 
@@ -91,6 +91,12 @@ def _add_validate(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         help="progress lines on stderr: each file, and every 10,000 items of one "
         "(default: on when stderr is a terminal)",
     )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="judge on Dask: local (this machine's cores) or a scheduler (tcp://HOST:8786); "
+        "PATHs may then be fsspec URLs. Needs pip install 'runcontract[dask]'",
+    )
     parser.set_defaults(handler=_validate)
 
 
@@ -156,6 +162,11 @@ LAYER_COMMANDS = {
         "add_gate_parser",
         "judge a running Assistants API (the embedded reference server by default)",
     ),
+    "drift": (
+        "runcontract.archive.command",
+        "add_drift_parser",
+        "report how recorded run objects depart from their profile's schema, by month",
+    ),
 }
 
 
@@ -182,7 +193,10 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     progress = Progress(stderr) if wanted else None
     with _report_stream(args.output, stdout) as stream:
         reporter = REPORTERS[args.format](stream, quiet=args.quiet)
-        summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
+        if args.dask:
+            summary = _validate_on_dask(args, paths, reporter, stderr if wanted else None)
+        else:
+            summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
     if args.output:
         stdout.write(
             f"runcontract: {counted(summary.objects, 'run object')}, {summary.failed} failed, "
@@ -193,6 +207,24 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         notes = stderr if args.format != "text" and not args.output else stdout
         notes.write("runcontract: no run objects found in the given inputs\n")
     return exit_code(summary)
+
+
+def _validate_on_dask(
+    args: argparse.Namespace, paths: list[str], reporter: Reporter, progress: TextIO | None
+) -> Summary:
+    # Dask is imported only when asked for
+    from runcontract.archive.command import validate_on_dask  # noqa: PLC0415
+    from runcontract.archive.judging import Settings  # noqa: PLC0415
+
+    settings = Settings(
+        profile=None if args.profile == "auto" else Profile(args.profile),
+        strict=args.strict,
+        select=tuple(args.select),
+        ignore=tuple(args.ignore),
+        lifecycle=not args.no_lifecycle,
+        files_in_order=args.files_in_order,
+    )
+    return validate_on_dask(args.dask, paths, settings, reporter, progress)
 
 
 def _is_terminal(stream: TextIO) -> bool:
