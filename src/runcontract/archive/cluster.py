@@ -24,14 +24,23 @@ def connect(address: str, *, workers: int | None = None) -> Iterator[Any]:
         with client:
             yield client
         return
-    # processes, not threads: judging is Python code, which holds the GIL
-    with (
-        distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+def local_cluster(workers: int | None = None, *, processes: bool = True) -> Any:
+    """A LocalCluster on 127.0.0.1 without a dashboard, its workers one thread each.
+
+    Processes by default: judging is Python code, which holds the GIL. The scheduler's HTTP
+    server (health and metrics routes) listens whatever the dashboard, by default on 8787: it
+    gets a free port instead, so two clusters on one machine do not collide.
+    """
+    distributed = require("distributed")
+    return distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=processes,
+        host="127.0.0.1" if processes else None,  # threads talk in-process (inproc://)
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    )

@@ -77,8 +77,9 @@ def _expand(given: str) -> Iterator[tuple[str, str, bool, str | None]]:
         yield given, "", True, "folder holds no files to read"
         return
     for name in names:
-        url = fs.unstrip_protocol(name)
-        yield url, url, True, None
+        # named from the URL as given, as a local folder's files are named from the folder
+        inside = name[len(root) :].lstrip("/") if name.startswith(root) else name
+        yield f"{given.rstrip('/')}/{inside}", fs.unstrip_protocol(name), True, None
 
 
 def _hidden(name: str, root: str) -> bool:
