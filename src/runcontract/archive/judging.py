@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from runcontract.archive import require
 from runcontract.archive.inputs import Part, parts_of
 from runcontract.engine import Engine
@@ -40,6 +42,10 @@ from runcontract.runner import count
 from runcontract.sources import DEFAULT_LIMITS, FileDone
 from runcontract.sources.context import FastLane, FileContext
 from runcontract.sources.reader import _read_one
+
+# Step 2's tasks. As many as parts, so a bucket holds about one part's worth of lifecycle facts,
+# up to this many: the graph has parts x buckets edges, which the scheduler must keep.
+MAX_BUCKETS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +114,7 @@ def read_part(
 
 def judge_part(
     settings: Settings, part: Part, buckets: int, keep_clean: bool
-) -> tuple[PartJudged, list[list[Followed]]]:
+) -> tuple[PartJudged, list[Shipment]]:
     """Step 1: the part's objects judged, and what the lifecycle needs, bucketed by run."""
     engine = settings.engine()
     lane = engine.fast_lane
@@ -146,16 +152,87 @@ def judge_part(
                 clean += 1
         else:
             items.append((position, item))
-    return PartJudged(items, clean), sent
+    return PartJudged(items, clean), [pack(part, records) for records in sent]
 
 
-def follow_runs(settings: Settings, *sent: list[Followed]) -> dict[int, list[Finding]]:
+class _Row(msgspec.Struct, array_like=True, gc=False):
+    """A Followed record with facts, as it travels: its part and file are the shipment's."""
+
+    run_id: str
+    position: int
+    status: str | None
+    profile: str
+    entry: str | None
+    facts: RunFacts
+    counted: bool  # usage is the tuple of its three counts (msgpack would make it a list)
+
+
+_rows = msgspec.msgpack.Decoder(list[_Row])
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """What one part sends one bucket: most records as one msgpack blob, the rest as they are.
+
+    A blob crosses the network as one buffer; a million small Python objects would be pickled
+    and unpickled one by one, which was most of the time of step 2.
+    """
+
+    index: int
+    label: str
+    packed: bytes
+    others: list[Followed]
+
+
+def pack(part: Part, records: list[Followed]) -> Shipment:
+    rows: list[_Row] = []
+    others: list[Followed] = []
+    for record in records:
+        run_id, _, position, status, profile, source, what = record
+        if isinstance(what, RunFacts) and source[0] == part.label:
+            rows.append(
+                _Row(
+                    run_id,
+                    position,
+                    status,
+                    profile.value,
+                    source[1],
+                    what,
+                    isinstance(what.usage, tuple),
+                )
+            )
+        else:
+            others.append(record)
+    try:
+        packed = msgspec.msgpack.encode(rows)
+    except (OverflowError, TypeError, msgspec.EncodeError):  # an integer beyond 64 bits
+        packed, others = msgspec.msgpack.encode([]), records
+    return Shipment(part.index, part.label, packed, others)
+
+
+def unpack(shipment: Shipment) -> Iterator[Followed]:
+    index, label = shipment.index, shipment.label
+    profiles = {p.value: p for p in Profile}
+    for row in _rows.decode(shipment.packed):
+        facts = row.facts
+        if row.counted:
+            facts.usage = tuple(facts.usage)
+        source: Source = _new_tuple(Source, (label, row.entry))
+        yield (row.run_id, index, row.position, row.status, profiles[row.profile], source, facts)
+    yield from shipment.others
+
+
+_new_tuple = tuple.__new__  # a Source without its Python-level __new__
+
+
+def follow_runs(settings: Settings, *sent: Shipment) -> dict[int, list[Finding]]:
     """Step 2: one bucket's runs, each followed through its observations in recorded order."""
     engine = settings.engine()
     # One run at a time, in order: a window of one run keeps one run's facts in memory.
     tracker = LifecycleTracker(engine, window=1, files_in_order=settings.files_in_order)
-    everything = [record for records in sent for record in records]
-    everything.sort(key=lambda record: (record[0], record[1], record[2]))
+    everything = [record for shipment in sent for record in unpack(shipment)]
+    # by run, then part, then position: records never tie there, so the tuples' own order
+    everything.sort()
     found: dict[int, list[Finding]] = {}
     for run_id, index, position, status, profile, source, what in everything:
         out: list[Any] = []
@@ -188,7 +265,7 @@ def plan(
 ) -> list[Any]:
     """The three steps as Dask delayed tasks: one merged result per part, in order."""
     delayed = require("dask.delayed").delayed
-    buckets = buckets or max(1, len(parts))
+    buckets = buckets or min(max(1, len(parts)), MAX_BUCKETS)
     merged = []
     judged = []
     sent: list[list[Any]] = [[] for _ in range(buckets)]

@@ -1,0 +1,107 @@
+"""One process against a Dask LocalCluster on a generated traffic archive.
+
+    python benchmarks/bench_dask.py [--objects 1000000] [--per-shard 100000] [--workers 2]
+
+Generates the archive (gzip JSON Lines shards whose runs continue from one shard into the next,
+1% of observations breaking a lifecycle rule; tests/archive/generated.py) into a temporary
+folder, then judges it twice: `runcontract validate` in one process (a subprocess), and
+`runcontract validate --dask ADDRESS` against a LocalCluster of `--workers` worker processes
+(started before the clock starts; its start is timed apart). Prints objects per second, the
+peak memory of the one process and of each worker (their own peak RSS, asked of them after the
+run), and whether the two text reports are the same, byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.archive.generated import write_archive  # noqa: E402
+
+from runcontract.archive import require  # noqa: E402
+from runcontract.archive.cluster import local_cluster  # noqa: E402
+from runcontract.cli import run  # noqa: E402
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def one_process(folder: Path, report: Path) -> tuple[float, float, int]:
+    """Seconds, the subprocess's peak RSS in MiB, and its exit code."""
+    started = time.perf_counter()
+    with report.open("w", encoding="utf-8") as out:
+        done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+            [sys.executable, "-m", "runcontract", "validate", "--no-progress", str(folder)],
+            stdout=out,
+            check=False,
+        )
+    seconds = time.perf_counter() - started
+    # the only child waited for so far: its peak
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, peak, done.returncode
+
+
+def on_dask(folder: Path, report: Path, workers: int) -> tuple[float, float, list[float], int]:
+    """Cluster start seconds, judging seconds, each worker's peak RSS in MiB, the exit code."""
+    distributed = require("distributed")
+    started = time.perf_counter()
+    with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
+        client.wait_for_workers(workers)
+        ready = time.perf_counter()
+        with report.open("w", encoding="utf-8") as out:
+            code = run(
+                ["validate", "--dask", cluster.scheduler_address, str(folder)], out, io.StringIO()
+            )
+        seconds = time.perf_counter() - ready
+        peaks = sorted(client.run(_peak_rss_mib).values())
+    return ready - started, seconds, peaks, code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=1_000_000)
+    parser.add_argument("--per-shard", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="generate here (or reuse what is here)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-dask-") as scratch:
+        folder = args.keep or Path(scratch) / "archive"
+        started = time.perf_counter()
+        if not (folder.is_dir() and any(folder.iterdir())):
+            write_archive(folder, args.objects, per_shard=args.per_shard, seed=1)
+        shards = sorted(folder.iterdir())
+        size = sum(shard.stat().st_size for shard in shards) / 1_048_576
+        print(
+            f"archive: {args.objects} objects in {len(shards)} gzip shards, {size:.0f} MiB "
+            f"(made in {time.perf_counter() - started:.0f} s)"
+        )
+        alone, peak, code = one_process(folder, Path(scratch) / "one.txt")
+        print(
+            f"one process: {alone:.1f} s, {args.objects / alone:,.0f} objects/s, "
+            f"peak {peak:.0f} MiB, exit {code}"
+        )
+        start, spread, peaks, spread_code = on_dask(
+            folder, Path(scratch) / "dask.txt", args.workers
+        )
+        print(
+            f"LocalCluster ({args.workers} workers, started in {start:.1f} s): {spread:.1f} s, "
+            f"{args.objects / spread:,.0f} objects/s, peak per worker "
+            f"{', '.join(f'{p:.0f}' for p in peaks)} MiB, exit {spread_code}"
+        )
+        same = (Path(scratch) / "one.txt").read_bytes() == (Path(scratch) / "dask.txt").read_bytes()
+        print(f"same report: {'yes' if same and code == spread_code else 'NO'}")
+        print((Path(scratch) / "one.txt").read_text(encoding="utf-8").splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()
