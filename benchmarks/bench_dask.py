@@ -8,7 +8,8 @@ folder, then judges it twice: `runcontract validate` in one process (a subproces
 `runcontract validate --dask ADDRESS` against a LocalCluster of `--workers` worker processes
 (started before the clock starts; its start is timed apart). Prints objects per second, the
 peak memory of the one process and of each worker (their own peak RSS, asked of them after the
-run), and whether the two text reports are the same, byte for byte.
+run), and whether the two text reports are the same: byte for byte, and apart from the note
+one process adds when its lifecycle window let go of runs (a cluster never lets go of any).
 """
 
 from __future__ import annotations
@@ -90,17 +91,30 @@ def main() -> None:
             f"one process: {alone:.1f} s, {args.objects / alone:,.0f} objects/s, "
             f"peak {peak:.0f} MiB, exit {code}"
         )
-        start, spread, peaks, spread_code = on_dask(
-            folder, Path(scratch) / "dask.txt", args.workers
-        )
+        dask_report = Path(scratch) / "dask.txt"
+        start, spread, peaks, spread_code = on_dask(folder, dask_report, args.workers)
         print(
             f"LocalCluster ({args.workers} workers, started in {start:.1f} s): {spread:.1f} s, "
             f"{args.objects / spread:,.0f} objects/s, peak per worker "
             f"{', '.join(f'{p:.0f}' for p in peaks)} MiB, exit {spread_code}"
         )
-        same = (Path(scratch) / "one.txt").read_bytes() == (Path(scratch) / "dask.txt").read_bytes()
-        print(f"same report: {'yes' if same and code == spread_code else 'NO'}")
-        print((Path(scratch) / "one.txt").read_text(encoding="utf-8").splitlines()[-1])
+        alone_lines = (Path(scratch) / "one.txt").read_text(encoding="utf-8").splitlines()
+        spread_lines = dask_report.read_text(encoding="utf-8").splitlines()
+        print(f"same report, byte for byte: {_yes(alone_lines == spread_lines)}")
+        # one process lets go of the oldest runs past its window and says so; Dask never does
+        noted = [line for line in alone_lines if line.startswith(FORGOTTEN)]
+        verdicts = [line for line in alone_lines if not line.startswith(FORGOTTEN)]
+        print(f"one process's note: {noted[0] if noted else '(none)'}")
+        same = verdicts == spread_lines and code == spread_code
+        print(f"same violations, summary and exit code: {_yes(same)}")
+        print(alone_lines[-1])
+
+
+FORGOTTEN = "note: to keep memory bounded"
+
+
+def _yes(same: bool) -> str:
+    return "yes" if same else "NO"
 
 
 if __name__ == "__main__":
