@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +38,13 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def one_process(folder: Path, report: Path) -> tuple[float, float, int]:
-    """Seconds, the subprocess's peak RSS in MiB, and its exit code."""
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    used = resource.getrusage(who)
+    return used.ru_utime + used.ru_stime
+
+
+def one_process(folder: Path, report: Path) -> tuple[float, float, float, int]:
+    """Seconds, the subprocess's peak RSS in MiB and CPU seconds, and its exit code."""
     started = time.perf_counter()
     with report.open("w", encoding="utf-8") as out:
         done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
@@ -47,25 +53,37 @@ def one_process(folder: Path, report: Path) -> tuple[float, float, int]:
             check=False,
         )
     seconds = time.perf_counter() - started
-    # the only child waited for so far: its peak
+    # the only child waited for so far: its peak and its CPU time
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak, done.returncode
+    return seconds, peak, _cpu_seconds(resource.RUSAGE_CHILDREN), done.returncode
 
 
-def on_dask(folder: Path, report: Path, workers: int) -> tuple[float, float, list[float], int]:
-    """Cluster start seconds, judging seconds, each worker's peak RSS in MiB, the exit code."""
+@dataclass
+class OnDask:
+    start: float  # seconds to start the cluster (not counted in `seconds`)
+    seconds: float
+    peaks: list[float]  # each worker's peak RSS, MiB
+    worker_cpu: float  # CPU seconds of all workers during the run
+    other_cpu: float  # CPU seconds of the scheduler and of the client (which reports)
+    code: int
+
+
+def on_dask(folder: Path, report: Path, workers: int) -> OnDask:
     distributed = require("distributed")
     started = time.perf_counter()
     with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
         client.wait_for_workers(workers)
         ready = time.perf_counter()
+        workers_before = sum(client.run(_cpu_seconds).values())
+        others_before = client.run_on_scheduler(_cpu_seconds) + _cpu_seconds()
         with report.open("w", encoding="utf-8") as out:
-            code = run(
-                ["validate", "--dask", cluster.scheduler_address, str(folder)], out, io.StringIO()
-            )
+            argv = ["validate", "--dask", cluster.scheduler_address, str(folder)]
+            code = run(argv, out, io.StringIO())
         seconds = time.perf_counter() - ready
+        others = client.run_on_scheduler(_cpu_seconds) + _cpu_seconds() - others_before
+        worker_cpu = sum(client.run(_cpu_seconds).values()) - workers_before
         peaks = sorted(client.run(_peak_rss_mib).values())
-    return ready - started, seconds, peaks, code
+    return OnDask(ready - started, seconds, peaks, worker_cpu, others, code)
 
 
 def main() -> None:
@@ -86,17 +104,19 @@ def main() -> None:
             f"archive: {args.objects} objects in {len(shards)} gzip shards, {size:.0f} MiB "
             f"(made in {time.perf_counter() - started:.0f} s)"
         )
-        alone, peak, code = one_process(folder, Path(scratch) / "one.txt")
+        alone, peak, alone_cpu, code = one_process(folder, Path(scratch) / "one.txt")
         print(
             f"one process: {alone:.1f} s, {args.objects / alone:,.0f} objects/s, "
-            f"peak {peak:.0f} MiB, exit {code}"
+            f"{alone_cpu:.1f} CPU s, peak {peak:.0f} MiB, exit {code}"
         )
         dask_report = Path(scratch) / "dask.txt"
-        start, spread, peaks, spread_code = on_dask(folder, dask_report, args.workers)
+        spread = on_dask(folder, dask_report, args.workers)
         print(
-            f"LocalCluster ({args.workers} workers, started in {start:.1f} s): {spread:.1f} s, "
-            f"{args.objects / spread:,.0f} objects/s, peak per worker "
-            f"{', '.join(f'{p:.0f}' for p in peaks)} MiB, exit {spread_code}"
+            f"LocalCluster ({args.workers} workers, started in {spread.start:.1f} s): "
+            f"{spread.seconds:.1f} s, {args.objects / spread.seconds:,.0f} objects/s, "
+            f"{spread.worker_cpu:.1f} CPU s in workers + {spread.other_cpu:.1f} in scheduler "
+            f"and client, peak per worker {', '.join(f'{p:.0f}' for p in spread.peaks)} MiB, "
+            f"exit {spread.code}"
         )
         alone_lines = (Path(scratch) / "one.txt").read_text(encoding="utf-8").splitlines()
         spread_lines = dask_report.read_text(encoding="utf-8").splitlines()
@@ -105,7 +125,7 @@ def main() -> None:
         noted = [line for line in alone_lines if line.startswith(FORGOTTEN)]
         verdicts = [line for line in alone_lines if not line.startswith(FORGOTTEN)]
         print(f"one process's note: {noted[0] if noted else '(none)'}")
-        same = verdicts == spread_lines and code == spread_code
+        same = verdicts == spread_lines and code == spread.code
         print(f"same violations, summary and exit code: {_yes(same)}")
         print(alone_lines[-1])
 
