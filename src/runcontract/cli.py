@@ -19,10 +19,10 @@ from runcontract import __version__
 from runcontract._data import data_dir
 from runcontract.catalogue import load_catalogue
 from runcontract.engine import Engine, SelectionError
-from runcontract.model import Profile, Summary
+from runcontract.model import Profile
 from runcontract.options import add_rule_options
 from runcontract.redact import redact
-from runcontract.reporters import REPORTERS, Reporter
+from runcontract.reporters import REPORTERS
 from runcontract.reporters.text import counted
 from runcontract.runner import Progress, exit_code, validate_paths
 
@@ -193,8 +193,10 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     progress = Progress(stderr) if wanted else None
     with _report_stream(args.output, stdout) as stream:
         reporter = REPORTERS[args.format](stream, quiet=args.quiet)
-        if args.dask:
-            summary = _validate_on_dask(args, paths, reporter, stderr if wanted else None)
+        if args.dask:  # Dask is imported only when asked for
+            from runcontract.archive.command import validate_from_args  # noqa: PLC0415
+
+            summary = validate_from_args(args, paths, reporter, stderr if wanted else None)
         else:
             summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)
     if args.output:
@@ -207,24 +209,6 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         notes = stderr if args.format != "text" and not args.output else stdout
         notes.write("runcontract: no run objects found in the given inputs\n")
     return exit_code(summary)
-
-
-def _validate_on_dask(
-    args: argparse.Namespace, paths: list[str], reporter: Reporter, progress: TextIO | None
-) -> Summary:
-    # Dask is imported only when asked for
-    from runcontract.archive.command import validate_on_dask  # noqa: PLC0415
-    from runcontract.archive.judging import Settings  # noqa: PLC0415
-
-    settings = Settings(
-        profile=None if args.profile == "auto" else Profile(args.profile),
-        strict=args.strict,
-        select=tuple(args.select),
-        ignore=tuple(args.ignore),
-        lifecycle=not args.no_lifecycle,
-        files_in_order=args.files_in_order,
-    )
-    return validate_on_dask(args.dask, paths, settings, reporter, progress)
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -35,6 +35,21 @@ def _usage(message: str) -> Exception:
     return UsageError(message)
 
 
+def validate_from_args(
+    args: argparse.Namespace, paths: Sequence[str], reporter: Reporter, progress: TextIO | None
+) -> Summary:
+    """`validate --dask ADDRESS` with the options of `validate` as parsed."""
+    settings = Settings(
+        profile=None if args.profile == "auto" else Profile(args.profile),
+        strict=args.strict,
+        select=tuple(args.select),
+        ignore=tuple(args.ignore),
+        lifecycle=not args.no_lifecycle,
+        files_in_order=args.files_in_order,
+    )
+    return validate_on_dask(args.dask, paths, settings, reporter, progress)
+
+
 def validate_on_dask(
     address: str,
     paths: Sequence[str],
