@@ -92,6 +92,13 @@ def main() -> None:
     parser.add_argument("--per-shard", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="generate here (or reuse what is here)")
+    parser.add_argument("--reports", type=Path, help="write the two text reports here")
+    parser.add_argument(
+        "--only",
+        choices=["one", "dask", "both"],
+        default="both",
+        help="run one side only (the two may then run at once, and be compared by hand)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as scratch:
         folder = args.keep or Path(scratch) / "archive"
@@ -104,30 +111,37 @@ def main() -> None:
             f"archive: {args.objects} objects in {len(shards)} gzip shards, {size:.0f} MiB "
             f"(made in {time.perf_counter() - started:.0f} s)"
         )
-        alone, peak, alone_cpu, code = one_process(folder, Path(scratch) / "one.txt")
-        print(
-            f"one process: {alone:.1f} s, {args.objects / alone:,.0f} objects/s, "
-            f"{alone_cpu:.1f} CPU s, peak {peak:.0f} MiB, exit {code}"
-        )
-        dask_report = Path(scratch) / "dask.txt"
-        spread = on_dask(folder, dask_report, args.workers)
-        print(
-            f"LocalCluster ({args.workers} workers, started in {spread.start:.1f} s): "
-            f"{spread.seconds:.1f} s, {args.objects / spread.seconds:,.0f} objects/s, "
-            f"{spread.worker_cpu:.1f} CPU s in workers + {spread.other_cpu:.1f} in scheduler "
-            f"and client, peak per worker {', '.join(f'{p:.0f}' for p in spread.peaks)} MiB, "
-            f"exit {spread.code}"
-        )
-        alone_lines = (Path(scratch) / "one.txt").read_text(encoding="utf-8").splitlines()
-        spread_lines = dask_report.read_text(encoding="utf-8").splitlines()
-        print(f"same report, byte for byte: {_yes(alone_lines == spread_lines)}")
-        # one process lets go of the oldest runs past its window and says so; Dask never does
-        noted = [line for line in alone_lines if line.startswith(FORGOTTEN)]
-        verdicts = [line for line in alone_lines if not line.startswith(FORGOTTEN)]
-        print(f"one process's note: {noted[0] if noted else '(none)'}")
-        same = verdicts == spread_lines and code == spread.code
-        print(f"same violations, summary and exit code: {_yes(same)}")
-        print(alone_lines[-1])
+        reports = args.reports or Path(scratch)
+        one_report, dask_report = reports / "one.txt", reports / "dask.txt"
+        if args.only in ("one", "both"):
+            alone, peak, alone_cpu, code = one_process(folder, one_report)
+            print(
+                f"one process: {alone:.1f} s, {args.objects / alone:,.0f} objects/s, "
+                f"{alone_cpu:.1f} CPU s, peak {peak:.0f} MiB, exit {code}"
+            )
+        if args.only in ("dask", "both"):
+            spread = on_dask(folder, dask_report, args.workers)
+            print(
+                f"LocalCluster ({args.workers} workers, started in {spread.start:.1f} s): "
+                f"{spread.seconds:.1f} s, {args.objects / spread.seconds:,.0f} objects/s, "
+                f"{spread.worker_cpu:.1f} CPU s in workers + {spread.other_cpu:.1f} in scheduler "
+                f"and client, peak per worker {', '.join(f'{p:.0f}' for p in spread.peaks)} MiB, "
+                f"exit {spread.code}"
+            )
+        if args.only == "both":
+            compare(one_report, dask_report, code == spread.code)
+
+
+def compare(one_report: Path, dask_report: Path, same_code: bool) -> None:
+    alone_lines = one_report.read_text(encoding="utf-8").splitlines()
+    spread_lines = dask_report.read_text(encoding="utf-8").splitlines()
+    print(f"same report, byte for byte: {_yes(alone_lines == spread_lines)}")
+    # one process lets go of the oldest runs past its window and says so; Dask never does
+    noted = [line for line in alone_lines if line.startswith(FORGOTTEN)]
+    verdicts = [line for line in alone_lines if not line.startswith(FORGOTTEN)]
+    print(f"one process's note: {noted[0] if noted else '(none)'}")
+    print(f"same violations, summary and exit code: {_yes(verdicts == spread_lines and same_code)}")
+    print(alone_lines[-1])
 
 
 FORGOTTEN = "note: to keep memory bounded"
