@@ -89,6 +89,10 @@ def _runs() -> Iterator[dict[str, Any]]:
     first["truncation_strategy"] = {"type": "middle_out", "last_messages": None}
     first["shiny"] = True
     yield first
+    logged = _spec_run(rng, "queued")
+    logged["created_at"] = 1_746_000_000  # 2025-04
+    logged["status"] = "sk-proj-abcdefghijklmnop"  # a key logged where the status goes
+    yield logged
     second = _spec_run(rng, "queued")
     second["created_at"] = 1_741_000_000  # 2025-03
     second["truncation_strategy"] = {"type": "middle_out", "last_messages": None}
@@ -108,6 +112,7 @@ def test_each_kind_of_departure_with_its_months(tmp_path: Path) -> None:
     assert found == [
         ("unknown field", "$.shiny", "", 1, "2025-01", "2025-01"),
         ("enum value", "$.truncation_strategy.type", "middle_out", 2, "2025-01", "2025-03"),
+        ("enum value", "$.status", "sk-***", 1, "2025-04", "2025-04"),  # never the key itself
         ("missing required", "$.model", "", 1, "2025-03", "2025-03"),
         (
             "type change",
@@ -122,6 +127,9 @@ def test_each_kind_of_departure_with_its_months(tmp_path: Path) -> None:
     assert examples["$.truncation_strategy.type"] == f"{archive}:line 1"
     text = runcontract("drift", str(archive))
     assert "enum value $.truncation_strategy.type = middle_out: 2x, 2025-01..2025-03" in text.out
+    markdown = runcontract("drift", "--format", "markdown", str(archive))
+    for outcome in (text, markdown):
+        assert "abcdefghijklmnop" not in outcome.output
 
 
 @pytest.mark.timeout(240)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -109,13 +110,16 @@ def drift_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         )
     except ArchiveError as exc:
         raise _usage(f"runcontract drift: {exc}") from exc
+    rendered = io.StringIO()
+    if args.format == "json":
+        rendered.write(json.dumps(as_json(drift), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "markdown":
+        write_markdown(drift, rendered)
+    else:
+        write_text(drift, rendered)
     with _report_stream(args.output, stdout) as stream:
-        if args.format == "json":
-            stream.write(json.dumps(as_json(drift), indent=2, ensure_ascii=False) + "\n")
-        elif args.format == "markdown":
-            write_markdown(drift, stream)
-        else:
-            write_text(drift, stream)
+        # an enum value or a file name seen may be a key someone logged
+        stream.write(redact(rendered.getvalue()))
     objects = sum(seen.count for seen in drift.objects.values())
     if objects == 0:
         stderr.write("runcontract: no run objects found in the given inputs\n")
