@@ -79,6 +79,10 @@ class RecordedExchanges:
         self.summary.exchanges_failed += result.failed
         self.reporter.result(result)
 
+    def seen(self) -> bool:
+        """Whether an exchange was judged by the HTTP rules (the summary's note then says so)."""
+        return self._replay is not None
+
     def finish(self) -> None:
         if self._replay is not None:
             self.summary.notes.append(self._replay.note())

@@ -136,7 +136,7 @@ def test_recorded_exchanges_are_judged_alike_by_the_http_rules(tmp_path: Path) -
     interactions = []
     for number in range(40):
         thread = f"thread_{number:024d}"
-        page = {"object": "list", "data": []}  # no first_id, last_id, has_more: H006
+        page: dict[str, Any] = {"object": "list", "data": []}  # no first_id, last_id, has_more
         if number % 2:
             page.update(first_id=None, last_id=None, has_more=False)
         interactions.append(

@@ -105,6 +105,10 @@ COMMANDS = {
         "runcontract.cli.schema",
         "print a profile's run schema as one self-contained JSON Schema",
     ),
+    "drift": (
+        "runcontract.archive.command",
+        "report how recorded run objects depart from their profile, by month",
+    ),
 }
 # The commands whose modules bring another layer (the server, the gate) with them.
 LAYER_COMMANDS = {name: COMMANDS[name] for name in ("serve", "gate")}

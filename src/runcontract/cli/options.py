@@ -201,6 +201,14 @@ def validate_options(formats: Sequence[str]) -> tuple[Option, ...]:
             file_type=(int,),
             metavar="N",
         ),
+        Option(
+            "dask",
+            Kind.VALUE,
+            None,
+            "judge on Dask: local (this machine's cores) or a scheduler (tcp://HOST:8786); "
+            "PATHs may then be fsspec URLs. Needs pip install 'runcontract[dask]'",
+            metavar="ADDRESS",
+        ),
         _progress("the files and run objects read, with the rate"),
         COLOR,
     )

@@ -82,7 +82,14 @@ def validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         from runcontract import jobs  # noqa: PLC0415 - multiprocessing only where it is used
 
         count = jobs.jobs_for(paths, args.jobs)
-        if count > 1:
+        if args.dask:  # Dask is imported only when asked for
+            from runcontract.archive.command import validate_from_args  # noqa: PLC0415
+
+            lines = (
+                stderr if args.progress or (args.progress is None and is_terminal(stderr)) else None
+            )
+            summary = validate_from_args(args, paths, reporter, lines)
+        elif count > 1:
             summary = jobs.validate_in_jobs(paths, engine, reporter, jobs=count, progress=progress)
         else:
             summary = validate_paths(paths, engine, reporter, stdin=args.stdin, progress=progress)

@@ -285,6 +285,12 @@ class Conformance:
         return found
 
 
+def note_for(exchanges: int) -> str:
+    """What the summary says once of the recorded exchanges judged (`exchanges` of them)."""
+    judged = f"{exchanges} recorded exchange" + ("" if exchanges == 1 else "s")
+    return f"{judged} judged by the HTTP rules; {OFFLINE_NOTE}"
+
+
 class Replay:
     """The gate's judges for the recording being read, one per profile sharing what was learnt."""
 
@@ -370,8 +376,7 @@ class Replay:
         return self.engine.catalogue.unsuppressed(added)
 
     def note(self) -> str:
-        exchanges = f"{self.exchanges} recorded exchange" + ("" if self.exchanges == 1 else "s")
-        return f"{exchanges} judged by the HTTP rules; {OFFLINE_NOTE}"
+        return note_for(self.exchanges)
 
     def profile_of(self, answered: Answered) -> Profile:
         """The gate's profile, else the one the request asked for, else the run's or v2."""
