@@ -232,6 +232,7 @@ class _Router:
         self.lane, self.index, self.jobs = lane, index, jobs
         self.head = msgspec.json.Decoder(_Head).decode
         self.routed: int | None = None  # the owner of the entry last seen, when it told one
+        self.passed_over = _PASSED_OVER
 
     def __call__(self, line: bytes, file: str, number: int) -> Prejudged | None:
         try:
@@ -243,7 +244,9 @@ class _Router:
             return None
         owner = self.routed = zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs
         if owner != self.index:
-            return _PASSED_OVER
+            if self.passed_over.source.file != file:  # one stand-in a file, for what it names
+                self.passed_over = _PASSED_OVER._replace(source=Source(file))
+            return self.passed_over
         return self.lane(line, file, number) if self.lane is not None else None
 
 
