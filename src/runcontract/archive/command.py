@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from runcontract.archive import ArchiveError, require
@@ -120,7 +118,9 @@ def drift_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         write_markdown(drift, rendered)
     else:
         write_text(drift, rendered)
-    with _report_stream(args.output, stdout) as stream:
+    from runcontract.cli import report_stream  # noqa: PLC0415 - the CLI is loaded by then
+
+    with report_stream(args.output, stdout, "drift") as stream:
         # an enum value or a file name seen may be a key someone logged
         stream.write(redact(rendered.getvalue()))
     objects = sum(seen.count for seen in drift.objects.values())
@@ -150,16 +150,3 @@ def _drift_on_dask(address: str, parts: Sequence[Part], profile: Profile | None)
             drift.merge(future.result())
             future.release()
         return drift
-
-
-@contextlib.contextmanager
-def _report_stream(output: str | None, stdout: TextIO) -> Iterator[TextIO]:
-    if output is None:
-        yield stdout
-        return
-    try:
-        handle = Path(output).open("w", encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise _usage(f"runcontract drift: cannot write {output}: {exc.strerror}") from exc
-    with handle:
-        yield handle

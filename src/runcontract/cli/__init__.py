@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NoReturn, TextIO
 
@@ -29,6 +29,20 @@ EXIT_USAGE, EXIT_COULD_NOT_CHECK = ExitCode.USAGE, ExitCode.COULD_NOT_CHECK
 
 class UsageError(RuncontractError):
     """The command line is wrong: exit 2 with the message and a pointer to --help."""
+
+
+@contextlib.contextmanager
+def report_stream(output: str | None, stdout: TextIO, command: str) -> Iterator[TextIO]:
+    """Where a command writes its report: `output` (a usage error when it cannot be written)."""
+    if output is None:
+        yield stdout
+        return
+    try:
+        handle = Path(output).open("w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"runcontract {command}: cannot write {output}: {exc.strerror}") from exc
+    with handle:
+        yield handle
 
 
 class _Exit(Exception):  # noqa: N818 - not an error: argparse finished (--help, --version)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
 from runcontract._data import data_dir
@@ -36,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from runcontract.cli import UsageError  # noqa: PLC0415
+    from runcontract.cli import UsageError, report_stream  # noqa: PLC0415
     from runcontract.cli.terminal import (  # noqa: PLC0415
         LiveValidateProgress,
         colour_wanted,
@@ -73,7 +70,7 @@ def validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
     elif args.progress:
         progress = Progress(stderr)  # lines, for a log
-    with _report_stream(args.output, stdout) as stream:
+    with report_stream(args.output, stdout, "validate") as stream:
         if args.format == "text":
             colour = args.output is None and colour_wanted(args.color, stdout)
             reporter: Any = TextReporter(stream, quiet=args.quiet, colour=colour)
@@ -103,18 +100,3 @@ def validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         notes = stderr if args.format != "text" and not args.output else stdout
         notes.write("runcontract: no run objects found in the given inputs\n")
     return exit_code(summary)
-
-
-@contextlib.contextmanager
-def _report_stream(output: str | None, stdout: TextIO) -> Iterator[TextIO]:
-    from runcontract.cli import UsageError  # noqa: PLC0415
-
-    if output is None:
-        yield stdout
-        return
-    try:
-        handle = Path(output).open("w", encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise UsageError(f"runcontract: cannot write {output}: {exc.strerror}") from exc
-    with handle:
-        yield handle
