@@ -98,7 +98,7 @@ def test_config_names_the_file(project: Path, tmp_path: Path) -> None:
         (
             "[tool.runcontract.validate]\nstrictly = true\n",
             "pyproject.toml: [tool.runcontract.validate] strictly: unknown key; the keys of "
-            "[tool.runcontract.validate] are: color, examples,",
+            "[tool.runcontract.validate] are: color, dask, examples,",
         ),
         (
             "[tool.runcontract.validate]\nstrict = 'yes'\n",

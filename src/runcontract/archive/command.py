@@ -76,7 +76,7 @@ def validate_on_dask(
 def add_drift_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
         "drift",
-        help="report how recorded run objects depart from their profile's schema, by month",
+        help="report how recorded runs depart from their profile, by month",
         description=(
             "For each profile: fields seen that its schema does not have, enum values outside "
             "its enums, required fields missing and type changes, each with its count, the "

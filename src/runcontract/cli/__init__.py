@@ -121,7 +121,7 @@ COMMANDS = {
     ),
     "drift": (
         "runcontract.archive.command",
-        "report how recorded run objects depart from their profile, by month",
+        "report how recorded runs depart from their profile, by month",
     ),
 }
 # The commands whose modules bring another layer (the server, the gate) with them.
