@@ -118,7 +118,7 @@ class Summary:
     unreadable: int = 0
     warnings: int = 0
     errors: int = 0
-    forgotten_runs: int = 0  # runs the lifecycle window let go of before the input ended
+    forgotten_runs: int = 0  # runs the lifecycle window let go of before they ended
     exchanges: int = 0  # recorded exchanges (request and answer) judged by the HTTP rules
     exchanges_failed: int = 0  # of those, the ones with an error
     notes: list[str] = field(default_factory=list)  # said once, under the counts

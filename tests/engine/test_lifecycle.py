@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from runcontract.engine import Engine
 from runcontract.engine.lifecycle import LifecycleTracker, transitions
 from runcontract.model import ObjectResult, Observation, Request, Severity, Source, Violation
+from runcontract.vocabulary import TERMINAL_STATUSES
 from tests.engines import default_engine
 from tests.synth import PROFILES, TERMINAL, build_lifecycle, evolve
 
@@ -302,3 +303,19 @@ def test_the_window_bounds_memory_and_counts_the_runs_let_go() -> None:
     assert small.runs == 3
     assert small.forgotten == 3
     assert [v.rule for v in feed(LifecycleTracker(default_engine())).violations] == ["L003"]
+
+
+def test_runs_let_go_after_they_ended_are_not_counted_as_forgotten() -> None:
+    """Only a run let go before it ended is sure to be seen again without its history."""
+    rng = random.Random(9)
+    ended = [build_lifecycle(rng, "v2", "complete")[-1] for _ in range(4)]
+    under_way = [build_lifecycle(rng, "v2", "complete")[0] for _ in range(4)]
+    assert all(run["status"] in TERMINAL_STATUSES for run in ended)
+    assert not any(run["status"] in TERMINAL_STATUSES for run in under_way)
+    tracker = LifecycleTracker(default_engine(), window=2)
+    for index, run in enumerate([*ended, *under_way]):
+        observation = Observation(run, Source("w.jsonl", f"line {index}"), index)
+        tracker.observe(observation, default_engine().judge(observation))
+    assert tracker.runs == 2
+    # of the six let go, the four ended ones and two still under way: only those two count
+    assert tracker.forgotten == 2

@@ -261,8 +261,7 @@ class LifecycleTracker:
         else:
             runs[run_id] = self._follow(before, now, exchange)
         if len(runs) > self.window:
-            runs.popitem(last=False)
-            self.forgotten += 1
+            self._let_go_oldest()
 
     def observe_facts(
         self,
@@ -285,7 +284,14 @@ class LifecycleTracker:
                 before, _Now(facts, source, profile, violations, None), None
             )
         if len(runs) > self.window:
-            runs.popitem(last=False)
+            self._let_go_oldest()
+
+    def _let_go_oldest(self) -> None:
+        """The oldest run leaves the window. Counted when it had not ended: its next observation
+        is certain and will be judged without its history. A run that ended is rarely seen
+        again, and then only the rules on a finished run would miss it."""
+        _, oldest = self._runs.popitem(last=False)
+        if oldest.facts.status not in TERMINAL_STATUSES:
             self.forgotten += 1
 
     def _follow(self, before: _Seen, now: _Now, exchange: tuple[str, str] | None) -> _Seen:

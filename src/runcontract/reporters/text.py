@@ -129,7 +129,8 @@ class TextReporter:
         if summary.forgotten_runs:
             write(
                 f"note: to keep memory bounded, {summary.forgotten_runs} of the oldest runs were "
-                "let go; a later observation of one of them was judged without its history\n"
+                "let go before they ended; their later observations were judged without their "
+                "history\n"
             )
         if self.by_rule:
             counts = ", ".join(f"{code} x{n}" for code, n in sorted(self.by_rule.items()))
