@@ -34,7 +34,7 @@ def _seconds(command: list[str]) -> float:
     elapsed = time.perf_counter() - start
     # exit 1 is a verdict of validate, and also how Python fails an import: the output tells
     said = done.stdout.decode(errors="replace")
-    judged = done.returncode in (0, 1) and ("run objects" in said or "usage:" in said)
+    judged = done.returncode in (0, 1) and ("run object" in said or "usage:" in said)
     if not judged and command[1:2] != ["-c"]:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {done.stderr!r}")
     if command[1:2] == ["-c"] and done.returncode != 0:
