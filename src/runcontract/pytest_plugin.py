@@ -36,7 +36,7 @@ from runcontract.errors import RuncontractError  # no imports of its own: costs 
 if TYPE_CHECKING:
     from runcontract.engine import Engine
     from runcontract.gate.session import GateOutcome
-    from runcontract.model import Violation
+    from runcontract.model import ObjectResult, ReadError, Summary, Violation
 
 GATE_KEY = pytest.StashKey["GateOutcome"]()
 SETTINGS_KEY = pytest.StashKey[dict[str, Any]]()
@@ -196,6 +196,8 @@ def _describe(violations: list[Violation]) -> str:
     for v in violations:
         where = f" at {v.source}" if v.source is not None else ""
         lines.append(f"{v.severity.value} {v.rule} {v.path}: {v.message}{where}")
+        if v.reproduce is not None:
+            lines.append(f"  reproduce: {v.reproduce}")
     return redact("\n".join(lines))
 
 
@@ -310,8 +312,8 @@ class RecordingFile(pytest.File):
 
     def collect(self) -> list[pytest.Item]:
         from runcontract.engine import Engine, SelectionError  # noqa: PLC0415
-        from runcontract.model import Observation, ReadError  # noqa: PLC0415
-        from runcontract.sources import read_paths  # noqa: PLC0415
+        from runcontract.runner import judge_stream  # noqa: PLC0415
+        from runcontract.sources.reader import read_recordings  # noqa: PLC0415
 
         engine = self.config.stash.get(ENGINE_KEY, None)
         if engine is None:
@@ -329,10 +331,11 @@ class RecordingFile(pytest.File):
         shown = (
             self.path.relative_to(Path.cwd()) if self.path.is_relative_to(Path.cwd()) else self.path
         )
-        read = list(read_paths([str(shown)]))
-        unreadable = [f"{i.source}: {i.message}" for i in read if isinstance(i, ReadError)]
-        observations = [i for i in read if isinstance(i, Observation)]
-        results = list(engine.judge_all(observations))
+        # judged as `validate` judges it: the same loop, the HTTP rules on its recorded exchanges
+        gathered = _Gathered()
+        summary = judge_stream(read_recordings([str(shown)]), engine, gathered)
+        unreadable = [f"{e.source}: {e.message}" for e in gathered.errors]
+        results = gathered.runs
         names = [f"{r.run_id or '<no id>'} ({r.status or 'no status'})" for r in results]
         repeated = Counter(names)
         items: list[pytest.Item] = [
@@ -343,19 +346,59 @@ class RecordingFile(pytest.File):
             )
             for name, result in zip(names, results, strict=True)
         ]
+        if summary.exchanges:
+            # one item for the recorded exchanges the HTTP rules judged, passed or not
+            items.append(
+                RunItem.from_parent(
+                    self,
+                    name=f"HTTP exchanges ({summary.exchanges})",
+                    violations=[v for result in gathered.exchanges for v in result.violations],
+                )
+            )
         if unreadable:
             items.append(
                 ProblemItem.from_parent(
                     self, name="unreadable", problem="could not read:\n" + "\n".join(unreadable)
                 )
             )
-        elif not observations:
+        elif not summary.objects:
             items.append(
                 ProblemItem.from_parent(
                     self, name="no run object", problem="no run object found in this file"
                 )
             )
         return items
+
+
+class _Gathered:
+    """What judging a recording gave, kept for its items: a reporter that renders nothing."""
+
+    reports_clean = True  # every run object is an item, passed or failed
+
+    def __init__(self) -> None:
+        self.runs: list[ObjectResult] = []
+        self.exchanges: list[ObjectResult] = []  # the HTTP rules' findings, an exchange each
+        self.errors: list[ReadError] = []
+
+    def start(self) -> None:
+        pass
+
+    def result(self, result: ObjectResult) -> None:
+        # only an exchange's result is made of HTTP findings: no object rule has an H code
+        found = result.violations
+        if found and result.run_id is None and all(v.rule.startswith("H") for v in found):
+            self.exchanges.append(result)
+        else:
+            self.runs.append(result)
+
+    def read_error(self, error: ReadError) -> None:
+        self.errors.append(error)
+
+    def file_done(self, file: str, observations: int, errors: int) -> None:
+        pass
+
+    def finish(self, summary: Summary) -> None:
+        pass
 
 
 class RunItem(_VerdictItem):

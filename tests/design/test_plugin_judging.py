@@ -58,3 +58,53 @@ def test_a_recording_without_a_run_object_is_an_error_as_in_validate(tmp_path: P
         "no run object": "error",
         f"{run_id} (completed)": "passed",
     }
+
+
+def _pages(whole: bool) -> dict[str, object]:
+    """A cassette of two list pages, answers to requests on a thread; whole pages or not."""
+    page: dict[str, object] = {"object": "list", "data": []}
+    if whole:
+        page.update(first_id=None, last_id=None, has_more=False)
+    interactions = [
+        {
+            "request": {
+                "method": "GET",
+                "uri": f"https://api.openai.com/v1/threads/thread_{n:024d}/runs",
+                "body": None,
+                "headers": {"OpenAI-Beta": ["assistants=v2"]},
+            },
+            "response": {
+                "status": {"code": 200, "message": "OK"},
+                "headers": {"Content-Type": ["application/json"]},
+                "body": {"string": json.dumps(page)},
+            },
+        }
+        for n in range(2)
+    ]
+    return {"interactions": interactions, "version": 1}
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["whole-pages", "pages-lacking-cursors"])
+def test_a_recording_s_exchanges_are_judged_by_the_http_rules_as_in_validate(
+    tmp_path: Path, whole: bool
+) -> None:
+    cassette = tmp_path / "pages.json"
+    cassette.write_text(json.dumps(_pages(whole)), encoding="utf-8")
+    by_validate = runcontract("validate", "--format", "json", str(cassette))
+    h006 = [
+        violation
+        for result in json.loads(by_validate.out)["results"]
+        for violation in result["violations"]
+        if violation["rule"] == "H006"
+    ]
+    assert len(h006) == (0 if whole else 2)
+    # no run object in it: the file's own error item, and one item for its two exchanges
+    expected = "passed" if whole else "failure"
+    assert _pytest_items(tmp_path, cassette) == {
+        "no run object": "error",
+        "HTTP exchanges (2)": expected,
+    }
+    if not whole:
+        text = (tmp_path / "report.xml").read_text(encoding="utf-8")
+        assert text.count("error H006") >= 2  # in the failure's message and its text
+        assert "reproduce: curl -sS" in text
