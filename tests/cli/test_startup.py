@@ -52,6 +52,8 @@ def test_validate_of_a_small_file_imports_no_server_gate_or_python_jsonschema() 
     assert "1 passed" in out
     assert not _packages(modules, HEAVY + OTHER_LAYERS)
     assert not _packages(modules, ("jsonschema",))  # jsonschema_rs gives the verdict
+    # a small file is read whole: the streaming reader of large recordings is not loaded
+    assert not _packages(modules, ("ijson", "runcontract.sources.streamed", "rich"))
 
 
 def test_a_broken_run_brings_python_jsonschema_for_its_diagnostics() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
 from runcontract.model import Observation, ReadError
-from runcontract.sources import jsonfile, jsonl, streamed, yamlfile
+from runcontract.sources import jsonfile, jsonl, yamlfile
 from runcontract.sources.context import FastLane, FileContext, Unreadable
 from runcontract.sources.documents import observations_in_document
 from runcontract.sources.exchanges import Answered, Exchange, observations
@@ -142,7 +142,10 @@ def _read_stream(
         yield from jsonl.read_lines(chunks, ctx)
         return
     if reopen is not None and _worth_streaming(fmt, head, path, ctx):
-        # a large recording, read entry by entry: the file is read twice (see streamed.py)
+        # a large recording, read entry by entry: the file is read twice (see streamed.py);
+        # imported here, as ijson is: most inputs are smaller, and startup is what they wait for
+        from runcontract.sources import streamed  # noqa: PLC0415
+
         recording = streamed.recording_in(chunks, ctx.limits.max_file_bytes)
         with reopen() as again:
             _, chunks = _decoded(again, ctx)
