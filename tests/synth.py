@@ -253,3 +253,32 @@ def build_lifecycle(
     see(ending)
     see(ending, rng.randint(0, 2))  # retrieve or modify after the end
     return observations
+
+
+def pages_cassette(count: int, *, whole: bool | None = None) -> dict[str, Any]:
+    """A vcrpy cassette of `count` answers of empty run list pages on as many threads.
+
+    A page is whole (first_id, last_id and has_more, as the document requires) when `whole` is
+    True, lacks them (H006) when False, and every other page lacks them when None.
+    """
+    interactions = []
+    for number in range(count):
+        page: dict[str, Any] = {"object": "list", "data": []}
+        if whole or (whole is None and number % 2):
+            page.update(first_id=None, last_id=None, has_more=False)
+        interactions.append(
+            {
+                "request": {
+                    "method": "GET",
+                    "uri": f"https://api.openai.com/v1/threads/thread_{number:024d}/runs",
+                    "body": None,
+                    "headers": {"OpenAI-Beta": ["assistants=v2"]},
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["application/json"]},
+                    "body": {"string": json.dumps(page)},
+                },
+            }
+        )
+    return {"interactions": interactions, "version": 1}

@@ -21,6 +21,7 @@ import pytest
 from runcontract.archive.cluster import local_cluster
 from tests.archive.generated import write_archive
 from tests.command import runcontract
+from tests.synth import pages_cassette
 
 EXAMPLE_HAR = Path(__file__).resolve().parents[2] / "src/runcontract/examples/reference-server.har"
 
@@ -50,32 +51,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
     # recorded exchanges the HTTP rules judge in each recording's order: a whole HAR, and a
     # cassette whose list pages lack first_id, last_id and has_more (H006) every other time
     shutil.copy(EXAMPLE_HAR, root / "recordings" / "reference-server.har")
-    (root / "recordings" / "pages.json").write_text(json.dumps(_broken_pages()))
+    (root / "recordings" / "pages.json").write_text(json.dumps(pages_cassette(12)))
     return root
-
-
-def _broken_pages() -> dict[str, Any]:
-    interactions = []
-    for number in range(12):
-        page: dict[str, Any] = {"object": "list", "data": []}
-        if number % 2:
-            page.update(first_id=None, last_id=None, has_more=False)
-        interactions.append(
-            {
-                "request": {
-                    "method": "GET",
-                    "uri": f"https://api.openai.com/v1/threads/thread_{number:024d}/runs",
-                    "body": None,
-                    "headers": {"OpenAI-Beta": ["assistants=v2"]},
-                },
-                "response": {
-                    "status": {"code": 200, "message": "OK"},
-                    "headers": {"Content-Type": ["application/json"]},
-                    "body": {"string": json.dumps(page)},
-                },
-            }
-        )
-    return {"interactions": interactions, "version": 1}
 
 
 def _no_readmes(folder: str, names: list[str]) -> list[str]:

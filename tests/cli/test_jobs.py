@@ -18,7 +18,7 @@ import pytest
 from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, owner_of
 from tests.command import Outcome, runcontract
 from tests.corpus.verdicts import CASSETTES, CORPUS
-from tests.synth import build_lifecycle, build_run
+from tests.synth import build_lifecycle, build_run, pages_cassette
 
 
 def both(*argv: str) -> tuple[Outcome, Outcome]:
@@ -133,29 +133,8 @@ def test_a_job_count_that_is_not_one_or_more_is_a_usage_error(given: str) -> Non
 
 def test_recorded_exchanges_are_judged_alike_by_the_http_rules(tmp_path: Path) -> None:
     """A cassette's exchanges are judged in order by one worker, at their places in the report."""
-    interactions = []
-    for number in range(40):
-        thread = f"thread_{number:024d}"
-        page: dict[str, Any] = {"object": "list", "data": []}  # no first_id, last_id, has_more
-        if number % 2:
-            page.update(first_id=None, last_id=None, has_more=False)
-        interactions.append(
-            {
-                "request": {
-                    "method": "GET",
-                    "uri": f"https://api.openai.com/v1/threads/{thread}/runs?limit=1",
-                    "body": None,
-                    "headers": {"OpenAI-Beta": ["assistants=v2"]},
-                },
-                "response": {
-                    "status": {"code": 200, "message": "OK"},
-                    "headers": {"Content-Type": ["application/json"]},
-                    "body": {"string": orjson.dumps(page).decode()},
-                },
-            }
-        )
     cassette = tmp_path / "cassette.json"
-    cassette.write_bytes(orjson.dumps({"interactions": interactions, "version": 1}))
+    cassette.write_bytes(orjson.dumps(pages_cassette(40)))
     lines = tmp_path / "runs.jsonl"
     lines.write_bytes(
         b"".join(orjson.dumps(build_run(random.Random(n))) + b"\n" for n in range(50))

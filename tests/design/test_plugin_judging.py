@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.command import runcontract
+from tests.synth import pages_cassette
 
 pytestmark = pytest.mark.timeout(600)
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -60,36 +61,12 @@ def test_a_recording_without_a_run_object_is_an_error_as_in_validate(tmp_path: P
     }
 
 
-def _pages(whole: bool) -> dict[str, object]:
-    """A cassette of two list pages, answers to requests on a thread; whole pages or not."""
-    page: dict[str, object] = {"object": "list", "data": []}
-    if whole:
-        page.update(first_id=None, last_id=None, has_more=False)
-    interactions = [
-        {
-            "request": {
-                "method": "GET",
-                "uri": f"https://api.openai.com/v1/threads/thread_{n:024d}/runs",
-                "body": None,
-                "headers": {"OpenAI-Beta": ["assistants=v2"]},
-            },
-            "response": {
-                "status": {"code": 200, "message": "OK"},
-                "headers": {"Content-Type": ["application/json"]},
-                "body": {"string": json.dumps(page)},
-            },
-        }
-        for n in range(2)
-    ]
-    return {"interactions": interactions, "version": 1}
-
-
 @pytest.mark.parametrize("whole", [True, False], ids=["whole-pages", "pages-lacking-cursors"])
 def test_a_recording_s_exchanges_are_judged_by_the_http_rules_as_in_validate(
     tmp_path: Path, whole: bool
 ) -> None:
     cassette = tmp_path / "pages.json"
-    cassette.write_text(json.dumps(_pages(whole)), encoding="utf-8")
+    cassette.write_text(json.dumps(pages_cassette(2, whole=whole)), encoding="utf-8")
     by_validate = runcontract("validate", "--format", "json", str(cassette))
     h006 = [
         violation
