@@ -4,14 +4,12 @@ recording holds nothing to judge (validate exits 3 on it) instead of passing it.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 
 from tests.command import runcontract
+from tests.gate.helpers import cases, pytest_in
 from tests.synth import pages_cassette
 
 pytestmark = pytest.mark.timeout(600)
@@ -21,29 +19,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def _pytest_items(folder: Path, *recordings: Path) -> dict[str, str]:
     """Item name -> "passed", "failure" or "error", as the user's pytest reports them."""
     junit = folder / "report.xml"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            f"--junitxml={junit}",
-            *(f"--runcontract-recordings={path}" for path in recordings),
-        ],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
-    found = {}
-    root = ElementTree.parse(junit).getroot()  # noqa: S314 - pytest's report, written here
-    for case in root.iter("testcase"):
-        outcome = next((child.tag for child in case if child.tag in ("failure", "error")), "passed")
-        found[case.get("name", "")] = outcome
-    return found
+    pytest_in(folder, f"--junitxml={junit}", *(f"--runcontract-recordings={r}" for r in recordings))
+    return cases(junit)
 
 
 def test_a_recording_without_a_run_object_is_an_error_as_in_validate(tmp_path: Path) -> None:

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import atexit
 import functools
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
 
 from tests.command import Outcome, runcontract
 
@@ -21,6 +26,29 @@ QUICK = ("--phases", "lifecycle,examples,fuzzing,stateful", "--max-examples", "5
 
 def gate(*argv: str) -> Outcome:
     return runcontract("gate", *argv)
+
+
+def pytest_in(folder: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The user's pytest, run in `folder`: the plugin loaded from its installed entry point."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *argv],
+        cwd=folder,
+        env={**os.environ, KEY_ENV: FAKE_KEY},
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+
+
+def cases(junit: Path) -> dict[str, str]:
+    """Test case name -> "passed", "failure" or "error"."""
+    found = {}
+    root = ElementTree.parse(junit).getroot()  # noqa: S314 - pytest's report, written here
+    for case in root.iter("testcase"):
+        outcome = next((child.tag for child in case if child.tag in ("failure", "error")), "passed")
+        found[case.get("name", "")] = outcome
+    return found
 
 
 @functools.cache

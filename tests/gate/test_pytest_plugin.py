@@ -17,35 +17,13 @@ import pytest
 
 from runcontract.gate.driver import SCENARIOS
 from runcontract.server import create_app
-from tests.gate.helpers import FAKE_KEY, KEY_ENV, gate
+from tests.gate.helpers import FAKE_KEY, KEY_ENV, cases, gate, pytest_in
 from tests.serving import serving
 
 RECORDINGS = ("--runcontract-recordings", "recordings")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.timeout(600)  # a hang; a loaded machine took 87 s for one gate
 QUICK = ("--runcontract-phases=lifecycle,fuzzing", "--runcontract-max-examples=3")
-
-
-def pytest_in(folder: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *argv],
-        cwd=folder,
-        env={**os.environ, KEY_ENV: FAKE_KEY},
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
-
-
-def cases(junit: Path) -> dict[str, str]:
-    """Test case name -> "passed", "failure" or "error"."""
-    found = {}
-    root = ElementTree.parse(junit).getroot()  # noqa: S314 - pytest's report, written here
-    for case in root.iter("testcase"):
-        outcome = next((child.tag for child in case if child.tag in ("failure", "error")), "passed")
-        found[case.get("name", "")] = outcome
-    return found
 
 
 def test_without_its_options_the_plugin_adds_nothing(tmp_path: Path) -> None:
