@@ -96,13 +96,14 @@ class Violation:
 
 @dataclass(slots=True)
 class ObjectResult:
-    """The verdict on one observation."""
+    """The verdict on one observation, or (`exchange`) the HTTP rules' verdict on one exchange."""
 
     source: Source
     run_id: str | None
     status: str | None
     profile: Profile | None
     violations: list[Violation] = field(default_factory=list)
+    exchange: bool = False  # no run object: counted apart from them
 
     @property
     def failed(self) -> bool:

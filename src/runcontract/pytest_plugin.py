@@ -384,12 +384,7 @@ class _Gathered:
         pass
 
     def result(self, result: ObjectResult) -> None:
-        # only an exchange's result is made of HTTP findings: no object rule has an H code
-        found = result.violations
-        if found and result.run_id is None and all(v.rule.startswith("H") for v in found):
-            self.exchanges.append(result)
-        else:
-            self.runs.append(result)
+        (self.exchanges if result.exchange else self.runs).append(result)
 
     def read_error(self, error: ReadError) -> None:
         self.errors.append(error)

@@ -73,14 +73,7 @@ _engines: dict[Settings, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-@dataclass(frozen=True, slots=True)
-class Exchanged:
-    """The HTTP rules' result on one recorded exchange: no run object, so counted apart."""
-
-    result: ObjectResult
-
-
-Item = ObjectResult | ReadError | FileDone | Exchanged
+Item = ObjectResult | ReadError | FileDone
 # What the lifecycle needs of one observation: its run id, its place (part, position), the
 # result's run id, status and profile, its source, and either its facts or, when a recording
 # says what was asked or which stream event carried it, the observation itself.
@@ -94,7 +87,7 @@ class PartJudged:
     """A part's results in order (clean ones left out unless the reporter shows them).
 
     `exchanges` is what the HTTP rules made of the part's recorded exchanges: their results are
-    among `items` as `Exchanged`, and the counts they add to the summary are here.
+    among `items` (marked `exchange`), and the counts they add to the summary are here.
     """
 
     items: list[tuple[int, Item]]
@@ -111,7 +104,7 @@ class _Collected:
         self.reports_clean = False
 
     def result(self, result: ObjectResult) -> None:
-        self.items.append((self.position, Exchanged(result)))
+        self.items.append((self.position, result))
 
 
 def bucket_of(run_id: str, buckets: int) -> int:
@@ -341,10 +334,9 @@ def validate_archive(
             on_part(part.label)
         for _, item in judged.items:
             if isinstance(item, ObjectResult):
-                count(summary, item)
+                if not item.exchange:  # an exchange's counts come with the part's, below
+                    count(summary, item)
                 reporter.result(item)
-            elif isinstance(item, Exchanged):
-                reporter.result(item.result)  # counted below, with the part's exchanges
             elif isinstance(item, ReadError):
                 summary.unreadable += 1
                 reporter.read_error(item)

@@ -208,7 +208,7 @@ class Judge:
                 verdict.unreadable.append(item)
         http = self._judged_http(exchange, operation, verdict.unreadable, source)
         if http:
-            verdict.http = ObjectResult(source, None, None, self.profile, http)
+            verdict.http = ObjectResult(source, None, None, self.profile, http, exchange=True)
         self._learn(exchange, operation, [r.run_id for r in verdict.results if r.run_id])
 
     def judge_recorded(
@@ -270,7 +270,7 @@ class Judge:
         violation = self.engine.violation(code, path, message, None, source=source)
         violation = replace(violation, reproduce=verdict.reproduce)
         if verdict.http is None:
-            verdict.http = ObjectResult(source, None, None, self.profile, [])
+            verdict.http = ObjectResult(source, None, None, self.profile, [], exchange=True)
         if any((v.rule, v.message) == (code, message) for v in verdict.http.violations):
             return False
         found = self.engine.catalogue.unsuppressed([*verdict.http.violations, violation])

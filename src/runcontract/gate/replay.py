@@ -322,7 +322,7 @@ class Replay:
         self.exchanges += 1
         if not found:
             return None
-        result = ObjectResult(answered.source, None, None, profile, found)
+        result = ObjectResult(answered.source, None, None, profile, found, exchange=True)
         # the recorded request as a command, as the gate gives it for its own findings
         attach(
             result,
