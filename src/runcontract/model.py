@@ -80,9 +80,12 @@ class ReadError:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One broken rule: which rule, how bad, where in the object, and why."""
+class Violation(NamedTuple):
+    """One broken rule: which rule, how bad, where in the object, and why.
+
+    A named tuple: a file of broken runs makes several a run, and a tuple is the cheapest
+    immutable record to make (and to send between `validate --jobs` processes).
+    """
 
     rule: str
     severity: Severity

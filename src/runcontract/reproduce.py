@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -91,4 +90,4 @@ def request_command(request: Request | None) -> str | None:
 def attach(result: ObjectResult, command: str | None) -> None:
     """Every violation of the result carries the command that reproduces it."""
     if command is not None and result.violations:
-        result.violations[:] = [replace(v, reproduce=command) for v in result.violations]
+        result.violations[:] = [v._replace(reproduce=command) for v in result.violations]

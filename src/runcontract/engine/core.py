@@ -31,6 +31,8 @@ from runcontract.model import (
 )
 from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
 
+_new_tuple = tuple.__new__  # a named tuple made without its Python-level __new__
+
 
 class SelectionError(RuncontractError, ValueError):
     """--select or --ignore named a rule code that does not exist."""
@@ -99,7 +101,9 @@ class Engine:
         source: Source | None = None,
         related: Source | None = None,
     ) -> Violation:
-        return Violation(code, self._severity[code], path, message, value, source, related)
+        return _new_tuple(
+            Violation, (code, self._severity[code], path, message, value, source, related, None)
+        )
 
     def is_enabled(self, code: str, profile: Profile) -> bool:
         return code in self._applicable[profile]

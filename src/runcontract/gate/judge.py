@@ -268,7 +268,7 @@ class Judge:
             return False
         source = Source(verdict.unit, f"interaction {verdict.exchange.interaction}")
         violation = self.engine.violation(code, path, message, None, source=source)
-        violation = replace(violation, reproduce=verdict.reproduce)
+        violation = violation._replace(reproduce=verdict.reproduce)
         if verdict.http is None:
             verdict.http = ObjectResult(source, None, None, self.profile, [], exchange=True)
         if any((v.rule, v.message) == (code, message) for v in verdict.http.violations):
@@ -397,7 +397,7 @@ def compact(violation: Violation) -> Violation:
             value = f"{kind} of {len(value):,} items, {size:,} bytes as JSON"
     if message is violation.message and value is violation.value:
         return violation
-    return replace(violation, message=message, value=value)
+    return violation._replace(message=message, value=value)
 
 
 LIMITS = range(1, 101)

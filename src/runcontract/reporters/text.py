@@ -59,14 +59,20 @@ class TextReporter:
         pass
 
     def result(self, result: ObjectResult) -> None:
-        if not result.violations:
+        violations = result.violations
+        if not violations:
+            return
+        by_rule = self.by_rule
+        for violation in violations:
+            by_rule[violation.rule] += 1
+        shown = (
+            [v for v in violations if v.severity is not Severity.WARNING]
+            if self.quiet
+            else violations
+        )
+        if not shown:  # --quiet, and only warnings: the common case of real traffic
             return
         run = f"{result.run_id or '<no id>'} ({result.status or 'no status'}, {result.profile})"
-        shown = []
-        for violation in result.violations:
-            self.by_rule[violation.rule] += 1
-            if not (self.quiet and violation.severity is Severity.WARNING):
-                shown.append(violation)
         kinds = Counter(_kind(v) for v in shown)
         told: set[tuple[str, str, str, str]] = set()
         for violation in shown:
