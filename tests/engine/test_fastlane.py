@@ -33,6 +33,7 @@ from runcontract.reporters import JsonReporter
 from runcontract.runner import judge_stream, validate_paths
 from runcontract.sources import read_paths
 from runcontract.sources.jsonfile import loads
+from runcontract.sources.jsonl import FIRST_REST, LONGEST_REST, MISSES_BEFORE_REST
 from runcontract.sources.sniff import SNIFF_BYTES
 from tests.corpus.verdicts import inputs, provenance
 from tests.engine.breaks import BREAKS, DEVIATIONS, Break, run_profile
@@ -659,3 +660,54 @@ def test_lines_orjson_cannot_read_are_reported_the_same_with_and_without_the_lan
     assert (slow.objects, slow.unreadable) == (1598, 2)
     assert with_lane.getvalue() == without.getvalue()
     assert summary == slow
+
+
+def test_the_lane_rests_in_a_stretch_of_broken_runs_and_the_report_stays_the_same(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(11)
+    schema_breaks = [item for item in BREAKS if item.code == "S001"]
+
+    def broken() -> bytes:
+        run = build_run(rng, "v2", "completed")
+        rng.choice(schema_breaks).apply(run)
+        return orjson.dumps(run)
+
+    def clean() -> bytes:
+        return orjson.dumps(build_run(rng, "v2", "completed"))
+
+    # enough broken lines in a row for the longest rest, then clean ones, and again
+    stretches = [
+        [broken() for _ in range(MISSES_BEFORE_REST * 20)],
+        [clean() for _ in range(LONGEST_REST // 8)],
+        [broken() for _ in range(MISSES_BEFORE_REST - 1)],  # one short of a rest
+        [clean() for _ in range(50)],
+        [broken() for _ in range(MISSES_BEFORE_REST)],  # a rest of FIRST_REST lines
+        [clean() for _ in range(FIRST_REST * 2)],
+    ]
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"\n".join(line for stretch in stretches for line in stretch) + b"\n")
+    with_lane, without = io.StringIO(), io.StringIO()
+    summary = validate_paths([str(path)], Engine(), JsonReporter(with_lane))
+    slow = judge_stream(read_paths([str(path)]), Engine(), JsonReporter(without))
+    assert with_lane.getvalue() == without.getvalue()
+    assert summary == slow
+    assert summary.failed == MISSES_BEFORE_REST * 22 - 1
+    lane = Engine().fast_lane
+    assert lane is not None
+    items = list(read_paths([str(path)], fast_lane=lane.judge))
+    taken = [
+        isinstance(item, Prejudged) for item in items if isinstance(item, Prejudged | Observation)
+    ]
+    assert len(taken) == summary.objects
+    first_clean = MISSES_BEFORE_REST * 20
+    # the lane rested into the first clean stretch, then took it up again
+    assert not any(taken[first_clean : first_clean + FIRST_REST])
+    assert all(taken[first_clean + LONGEST_REST // 8 - 100 : first_clean + LONGEST_REST // 8])
+    # fifteen misses in a row make no rest: the next clean line takes the lane
+    second_clean = first_clean + LONGEST_REST // 8 + MISSES_BEFORE_REST - 1
+    assert all(taken[second_clean : second_clean + 50])
+    # sixteen do: FIRST_REST lines go the slow way, then the lane again
+    third_clean = second_clean + 50 + MISSES_BEFORE_REST
+    assert not any(taken[third_clean : third_clean + FIRST_REST])
+    assert all(taken[third_clean + FIRST_REST :])

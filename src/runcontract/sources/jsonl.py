@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from runcontract.engine.fastlane import Prejudged
 
 
-def read_lines(
+# The fast lane's rests in a file of broken runs (read_lines).
+MISSES_BEFORE_REST = 16
+FIRST_REST = 64
+LONGEST_REST = 4096
+
+
+def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every line of large inputs
     chunks: Iterable[bytes], ctx: FileContext
 ) -> Iterator[Observation | Prejudged | ReadError]:
     max_line = ctx.limits.max_line_bytes
@@ -34,6 +40,12 @@ def read_lines(
     partial = b""  # the start of a line the next chunk finishes
     overlong = False  # the current line passed the limit and is being skipped
     prejudged = 0
+    # A line the lane cannot clear costs it a decode (two, for a v1 or seed line) before the
+    # slow way reads the line again: in a file where run after run is broken, that is waste.
+    # After MISSES_BEFORE_REST such lines in a row, the next `rest` lines go the slow way
+    # untried; `rest` doubles while that goes on (up to LONGEST_REST) and starts again from
+    # FIRST_REST at the first line the lane clears. Verdicts are the same either way.
+    missed, resting, rest = 0, 0, FIRST_REST
     try:
         for index, data in enumerate(chunks):
             chunk = partial + (data.removeprefix(UTF8_BOM) if index == 0 else data)
@@ -49,11 +61,19 @@ def read_lines(
                     yield _too_long(number, ctx)
                     continue
                 if fast_lane is not None:
-                    judged = fast_lane(line, file, number)
-                    if judged is not None:
-                        prejudged += 1
-                        yield judged
-                        continue
+                    if resting:
+                        resting -= 1
+                    else:
+                        judged = fast_lane(line, file, number)
+                        if judged is not None:
+                            if missed:
+                                missed, rest = 0, FIRST_REST
+                            prejudged += 1
+                            yield judged
+                            continue
+                        missed += 1
+                        if missed == MISSES_BEFORE_REST:
+                            missed, resting, rest = 0, rest, min(2 * rest, LONGEST_REST)
                 yield from _read_line(line[:-1], number, ctx)
             if len(partial) > max_line:
                 if not overlong:
