@@ -98,10 +98,20 @@ def read_recording(
         yield from exchanges.observations(exchange, ctx)
 
 
-# Between two brackets: anything but a bracket or a quote, and whole strings. The first pass
-# has proven the document is JSON, so these few patterns are all the second one needs.
-_BETWEEN: Final = re.compile(rb'(?:[^"\[\]{}]+|"[^"\\]*(?:\\.[^"\\]*)*")*')
-_BETWEEN_OR_COMMA: Final = re.compile(rb'(?:[^"\[\]{},]+|"[^"\\]*(?:\\.[^"\\]*)*")*')
+# The first pass has proven the document is JSON, so a few patterns are all the second one
+# needs to find an item's end. A whole string; what a container nested no deeper than
+# _NESTING holds; and, between two brackets, anything but a bracket or a quote, whole strings
+# and whole such containers (a HAR entry is four deep: entry, request, headers, header), which
+# the pattern passes over with no step of Python. Possessive (*+, ++): nothing is tried twice,
+# so a container that turns out to be deeper costs a scan of its bytes, and Python goes in.
+_NESTING: Final = 3
+_STRING: Final = rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+_INSIDE = rb'(?:[^"\[\]{}]++|' + _STRING + rb")*+"
+for _ in range(_NESTING):
+    _INSIDE = rb'(?:[^"\[\]{}]++|' + _STRING + rb"|\{" + _INSIDE + rb"\}|\[" + _INSIDE + rb"\])*+"
+_WHOLE: Final = rb"|" + _STRING + rb"|\{" + _INSIDE + rb"\}|\[" + _INSIDE + rb"\]"
+_BETWEEN: Final = re.compile(rb'(?:[^"\[\]{}]++' + _WHOLE + rb")*+")
+_BETWEEN_OR_COMMA: Final = re.compile(rb'(?:[^"\[\]{},]++' + _WHOLE + rb")*+")
 # The rest of a string, from inside it: up to its closing quote, or to the end of the bytes
 # (or the backslash before it, when the end cuts an escape in two).
 _STRING_REST: Final = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*')
