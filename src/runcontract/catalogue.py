@@ -11,21 +11,23 @@ catalogue entry and every catalogue entry to a declaration.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
+import orjson
 
 from runcontract._data import data_dir
 from runcontract.errors import RuncontractError
 from runcontract.model import JSON, Profile, Severity, Violation
 
-# libyaml's safe loader where PyYAML was built with it: the same documents, read some 8 times
-# faster, which every command pays at startup
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CATALOGUE_FILES = ("rules.yaml", "deviations.yaml", "lifecycle.yaml", "http.yaml")
+# The YAML files as one JSON document, which orjson reads at startup in a fraction of the
+# time PyYAML takes to import; tools/build_catalogue.py writes it.
+COPY_FILE = "catalogue.json"
 
 Kind = Literal["object", "lifecycle", "http"]
 Emitter = TypeVar("Emitter", bound=Callable[..., Any])
@@ -108,16 +110,52 @@ def _rule(entry: Mapping[str, Any], *, family: str | None, deviation: bool) -> R
         raise CatalogueError(f"rule entry {entry.get('code', '?')}: {exc!r}") from exc
 
 
+def read_yaml(raw: bytes) -> Any:
+    """One YAML document of contracts/, read with libyaml's safe loader where PyYAML has it."""
+    import yaml  # noqa: PLC0415 - only when the JSON copy is stale, and for the tool
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def checksum(raw: bytes) -> int:
+    """What the JSON copy records of each YAML file, to notice one edited since the copy."""
+    return zlib.crc32(raw)
+
+
+def read_documents(folder: Path) -> dict[str, Any]:
+    """The documents of the catalogue's YAML files in `folder`, by file name.
+
+    From the JSON copy when it was made from these very files; otherwise (a YAML file edited
+    and the copy not rebuilt) from the YAML, so the catalogue is never stale, only slower.
+    """
+    raws = {n: (folder / n).read_bytes() for n in CATALOGUE_FILES if (folder / n).is_file()}
+    try:
+        copy = orjson.loads((folder / COPY_FILE).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        copy = None
+    if isinstance(copy, dict) and copy.get("crc32") == {n: checksum(r) for n, r in raws.items()}:
+        documents = copy.get("documents")
+        if isinstance(documents, dict) and all(name in documents for name in raws):
+            return {name: documents[name] for name in raws}
+    return {name: read_yaml(raw) for name, raw in raws.items()}
+
+
+@cache
+def contract_documents() -> dict[str, Any]:
+    """The shipped catalogue's documents (`read_documents` of contracts/), read once."""
+    return read_documents(data_dir("contracts"))
+
+
 @cache
 def load_catalogue() -> Catalogue:
-    folder = data_dir("contracts")
+    return catalogue_of(contract_documents())
+
+
+def catalogue_of(documents: Mapping[str, Any]) -> Catalogue:
+    """The catalogue the documents of its files (`read_documents`) describe."""
     rules: list[Rule] = []
-    for name in CATALOGUE_FILES:
-        path = folder / name
-        if not path.is_file():
-            continue
-        with path.open(encoding="utf-8") as handle:
-            doc = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+    for doc in documents.values():
         for entry in doc.get("rules", []):
             rules.append(_rule(entry, family=None, deviation=False))
         for entry in doc.get("deviations", []):

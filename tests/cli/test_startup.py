@@ -54,6 +54,8 @@ def test_validate_of_a_small_file_imports_no_server_gate_or_python_jsonschema() 
     assert not _packages(modules, ("jsonschema",))  # jsonschema_rs gives the verdict
     # a small file is read whole: the streaming reader of large recordings is not loaded
     assert not _packages(modules, ("ijson", "runcontract.sources.streamed", "rich"))
+    # the catalogue is read from its JSON copy, and a JSON file needs no YAML reader
+    assert not _packages(modules, ("yaml", "runcontract.sources.yamlfile"))
 
 
 def test_a_broken_run_brings_python_jsonschema_for_its_diagnostics() -> None:
@@ -69,6 +71,7 @@ def test_other_light_commands_import_no_server_or_gate(argv: list[str]) -> None:
     code, _, modules = _imported(*argv)
     assert code == 0
     assert not _packages(modules, HEAVY + OTHER_LAYERS)
+    assert not _packages(modules, ("yaml",))  # the catalogue's JSON copy is read
 
 
 @pytest.mark.parametrize("command", sorted(LAYER_COMMANDS))

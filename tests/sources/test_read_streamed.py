@@ -12,6 +12,8 @@ import gzip
 import io
 import json
 import random
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from hypothesis import strategies as st
 
 from runcontract.model import Observation
 from runcontract.sources import Limits, streamed
+from runcontract.sources.context import Unreadable
+from runcontract.sources.jsonfile import UTF8_BOM, loads
 from runcontract.sources.limits import DEFAULT_LIMITS
 from runcontract.sources.streams import CHUNK_BYTES, chunks_of
 from runcontract.sources.yamlfile import load
@@ -311,3 +315,92 @@ def test_a_recording_on_stdin_is_read_whole() -> None:
     streaming = read_all(["-"], stdin=io.BytesIO(content), limits=STREAMED).items
     assert [repr(item) for item in streaming] == [repr(item) for item in whole]
     assert any(isinstance(item, Observation) for item in whole)
+
+
+def _cut(document: bytes, prefix: str, size: int) -> list[Any]:
+    """The items the second pass cuts from `document` given in chunks of `size` bytes."""
+    chunks = [document[at : at + size] for at in range(0, len(document), size)]
+    return list(streamed._entries(streamed._Checked(chunks, None), prefix.split(".")))
+
+
+TRICKY_ITEMS: list[object] = [
+    {"text": 'a "quoted" \\ backslash \\\\" and \\"', "n": [1, 2.5, -3e2, True, None]},
+    {"t": "]}{[,:", "k\u00e9y \u2603": "\U0001f600", "e": {}, "l": [], "s": ""},
+    3,
+    "a string item",
+    [[[]], {"a": [{"b": "\\"}]}],
+    {"a": [{"b": [{"c": ["]", {"d": "}", "e": [[["[{"]]]}]}]}]},  # deeper than _NESTING
+    [1, [2, [3, [4, [5, {"f": []}]]]]],
+    {"big": 123456789012345678901234567890, "huge": 1e300},
+    None,
+]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 64, 1 << 20])
+def test_the_second_pass_cuts_items_as_orjson_reads_them_whatever_the_chunks(size: int) -> None:
+    # keys before the list, with values that hold brackets, commas and escapes, and white space
+    document = (
+        b'\xef\xbb\xbf { "version" : "1.2", "creator" : {"name": "x ]}[{, \\" \\\\"},\n'
+        b' "pages": [[1, {"a": "]"}], "\\"}"],  "entries2": "not this key",'
+        b' "entries" :\n [ '
+        + b" ,\n ".join(json.dumps(item).encode() for item in TRICKY_ITEMS)
+        + b' \n] , "after": [1, 2]} '
+    )
+    if size < len(UTF8_BOM):  # the BOM is taken off the first chunk, which is 1 MiB when read
+        document = document.removeprefix(UTF8_BOM)
+    whole = loads(document.removeprefix(UTF8_BOM))  # as the whole document's reader reads it
+    document_as_log = b'{"\\u006cog": ' + document.removeprefix(UTF8_BOM) + b"}"  # "log", escaped
+    assert [repr(item) for item in _cut(document, "entries", size)] == [
+        repr(item) for item in whole["entries"]
+    ]
+    assert [repr(item) for item in _cut(document_as_log, "log.entries", size)] == [
+        repr(item) for item in whole["entries"]
+    ]
+    for empty in (b'{"Entries": []}', b'{"Entries":[ \n ]}'):
+        assert _cut(empty, "Entries", size) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(json_values, max_size=6), size=st.integers(1, 40))
+def test_arbitrary_items_are_cut_as_orjson_reads_them(items: list[object], size: int) -> None:
+    document = json.dumps({"interactions": items}).encode()
+    assert [repr(item) for item in _cut(document, "interactions", size)] == [
+        repr(item) for item in loads(document)["interactions"]
+    ]
+
+
+def test_a_file_that_changed_between_the_passes_is_an_error_not_a_crash() -> None:
+    with pytest.raises(Unreadable, match="changed"):
+        _cut(b'{"entries": [{"a": 1}, {"b": ', "entries", 4)
+    with pytest.raises(Unreadable, match="changed"):
+        _cut(b'{"other": [1]}', "entries", 4)
+
+
+def test_a_huge_body_is_held_as_few_times_as_its_parsing_needs(tmp_path: Path) -> None:
+    """One 20 MB body in a HAR: the peak above the start stays near three times the body."""
+    body = 20_000_000
+    run = build_run(random.Random(3))
+    run["metadata"] = {"padding": "x" * body}
+    path = tmp_path / "big.har"
+    path.write_bytes(
+        json.dumps(har(runs_entry(run), runs_entry(build_run(random.Random(4))))).encode()
+    )
+    del run
+    probe = (
+        "import sys\n"
+        "from runcontract.sources import Limits, read_paths\n"
+        "def peak():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM:'):\n"
+        "            return int(line.split()[1]) * 1024\n"
+        "idle = peak()\n"
+        "items = list(read_paths([sys.argv[1]], limits=Limits(stream_documents_from=0)))\n"
+        "print(peak() - idle, len(items))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True
+    )
+    above, _ = (int(word) for word in done.stdout.split())
+    # the entry's bytes, orjson's copy of them and the body's text; then the text, orjson's
+    # copy of it and the parsed run (ijson kept two buffers as large as the body, and more)
+    assert above < 4 * body, above

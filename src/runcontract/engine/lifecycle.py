@@ -16,10 +16,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-import yaml
 
-from runcontract._data import data_dir
-from runcontract.catalogue import SAFE_LOADER, emits
+from runcontract.catalogue import contract_documents, emits
 from runcontract.model import JSON, ObjectResult, Observation, Profile, Source, Violation
 from runcontract.rules.registry import NO_END, as_integer
 from runcontract.rules.usage import COUNTS
@@ -40,8 +38,7 @@ RESUMED_STATUSES = ("queued", "in_progress")
 
 @cache
 def transitions() -> dict[str, frozenset[str]]:
-    with (data_dir("contracts") / "lifecycle.yaml").open(encoding="utf-8") as handle:
-        table = yaml.load(handle, Loader=SAFE_LOADER)["transitions"]  # noqa: S506 - safe
+    table = contract_documents()["lifecycle.yaml"]["transitions"]
     return {str(status): frozenset(str(n) for n in nexts) for status, nexts in table.items()}
 
 

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Final, NamedTuple, cast
 from urllib.parse import urlsplit
 
 import orjson
@@ -97,8 +97,7 @@ class Answered:
     unreadable: tuple[ReadError, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
+class _Found(NamedTuple):  # a tuple: no dataclass to build at import
     """What the observations of one exchange share."""
 
     request: Request | None

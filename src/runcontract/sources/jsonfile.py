@@ -24,7 +24,7 @@ _JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*[\[{]")
 _BEYOND_DOUBLE = "number is infinity"
 
 
-def loads(data: bytes | str) -> JSON:
+def loads(data: bytes | memoryview | str) -> JSON:
     """A JSON document, read by orjson; one with a number beyond a double's range by Python's json.
 
     JSON's grammar allows any number and leaves the range to the reader. orjson refuses what a
@@ -37,7 +37,7 @@ def loads(data: bytes | str) -> JSON:
         if not exc.msg.startswith(_BEYOND_DOUBLE):
             raise
         try:
-            text = data.decode() if isinstance(data, bytes) else data
+            text = data if isinstance(data, str) else str(data, "utf-8")
             return json.loads(text, parse_constant=_refuse_constant)
         except (ValueError, RecursionError):
             raise exc from None

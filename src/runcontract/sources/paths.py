@@ -15,7 +15,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 READABLE_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".har")
 
@@ -88,8 +88,7 @@ def _listing(folder: str, seen: set[tuple[int, int]]) -> Iterator[_Entry | PathP
         yield _Entry(name, str(Path(folder, name)))
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):  # a tuple: no dataclass to build at import
     name: str
     path: str
 

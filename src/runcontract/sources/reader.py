@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
 from runcontract.model import Observation, ReadError
-from runcontract.sources import jsonfile, jsonl, yamlfile
+from runcontract.sources import jsonfile, jsonl
 from runcontract.sources.context import FastLane, FileContext, Unreadable
 from runcontract.sources.documents import observations_in_document
 from runcontract.sources.exchanges import Answered, Exchange, observations
@@ -222,6 +222,12 @@ def _frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _load_yaml(data: bytes, ctx: FileContext) -> object:
+    from runcontract.sources import yamlfile  # noqa: PLC0415 - PyYAML only for YAML input
+
+    return yamlfile.load(data, ctx.limits)
+
+
 def _parse(data: bytes, fmt: Format, ctx: FileContext) -> tuple[object, bool]:
     """The parsed document and whether it came from YAML.
 
@@ -231,12 +237,12 @@ def _parse(data: bytes, fmt: Format, ctx: FileContext) -> tuple[object, bool]:
     if fmt is Format.JSON:
         return jsonfile.parse(data), False
     if fmt is Format.YAML and not jsonfile.starts_like_json(data):
-        return yamlfile.load(data, ctx.limits), True
+        return _load_yaml(data, ctx), True
     try:
         return jsonfile.parse(data), False
     except Unreadable as not_json:
         try:
-            return yamlfile.load(data, ctx.limits), True
+            return _load_yaml(data, ctx), True
         except Unreadable:
             if fmt is Format.YAML:
                 raise

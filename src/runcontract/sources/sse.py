@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # The SSE standard ends lines with CRLF, LF or CR only; str.splitlines would also split on
 # U+2028 and friends, which JSON data may carry unescaped.
@@ -16,8 +16,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FIELD_START = re.compile(r"\A\s*(?:event|data):")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):  # a tuple: no dataclass to build at import
     number: int  # 1-based position in the stream, counting every event
     name: str | None
     data: str

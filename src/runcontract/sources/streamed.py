@@ -2,19 +2,22 @@
 
 A recording of 50,000 interactions held whole took five times its size in memory; read entry by
 entry, memory is bounded by the largest entry (its body), and time grows with the entries.
-ijson (libyajl through its C backend where it is installed) does the reading, in two passes:
+The file is read in two passes:
 
-1. The whole file is checked without building anything: that it is JSON, what its top-level keys
-   are (a document whose keys make it a recording only once all are known, or whose entries
-   come twice, is not for this reader), and that the list of entries is a list.
-2. The file is read again, and each entry is built, parsed into an exchange and judged before the
-   next is read, by the same functions as a whole document's entries.
+1. ijson (libyajl through its C backend where it is installed) checks the whole file without
+   building anything: that it is JSON, what its top-level keys are (a document whose keys make
+   it a recording only once all are known, or whose entries come twice, is not for this
+   reader), and that the list of entries is a list.
+2. The file is read again, and each entry's bytes are cut from it (`_entries`: brackets,
+   commas and strings are all that takes, in a document the first pass has proven), parsed by
+   orjson as the whole document is, made into an exchange and judged before the next is read,
+   by the same functions as a whole document's entries. Not ijson: its parser keeps buffers
+   as large as the largest string it has read, two for an escaped one, until the file ends.
 
-Anything this reader might read differently from orjson (bad JSON, whose message must be
+Anything ijson might read differently from orjson (bad JSON, whose message must be
 orjson's; numbers beyond 64 bits; a lone UTF-16 surrogate, which yajl would replace; nesting
 orjson refuses) sends the file back to the whole-document reader, so every verdict and message
-is the one the whole document gives. So do small files, which orjson reads faster whole.
-"""
+is the one the whole document gives. So do small files, which orjson reads faster whole."""
 
 from __future__ import annotations
 
@@ -25,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import ijson
+import orjson
 
 from runcontract.model import Observation, ReadError
-from runcontract.sources import exchanges
+from runcontract.sources import exchanges, jsonfile
 from runcontract.sources.cassettes import SESSION_KEY, VCR_KEYS, session_exchange, vcr_exchange
 from runcontract.sources.context import FileContext, Unreadable
 from runcontract.sources.har import har_exchange
@@ -49,8 +53,6 @@ _KINDS: Final = {
     "boolean": "boolean",
     "null": "null",
 }
-
-_END: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +85,8 @@ def read_recording(
     recording: Recording, chunks: Iterable[bytes], ctx: FileContext
 ) -> Iterator[Observation | ReadError | exchanges.Answered]:
     """Every entry's observations and read errors, as the whole document's reader yields them."""
-    entries = ijson.items(_Checked(chunks, None), f"{recording.prefix}.item", use_float=True)
     number = 0
-    while True:
-        # an entry is a tree, which the cycle collector would walk for nothing while it is built
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            item = next(entries, _END)
-        finally:
-            if collecting:
-                gc.enable()
-        if item is _END:
-            return
+    for item in _entries(_Checked(chunks, None), recording.prefix.split(".")):
         number += 1
         entry = f"{recording.noun} {number}"
         try:
@@ -105,6 +96,178 @@ def read_recording(
             continue
         del item  # the entry's body, once it is an exchange, is not kept twice
         yield from exchanges.observations(exchange, ctx)
+
+
+# The first pass has proven the document is JSON, so a few patterns are all the second one
+# needs to find an item's end. A whole string; what a container nested no deeper than
+# _NESTING holds; and, between two brackets, anything but a bracket or a quote, whole strings
+# and whole such containers (a HAR entry is four deep: entry, request, headers, header), which
+# the pattern passes over with no step of Python. Possessive (*+, ++): nothing is tried twice,
+# so a container that turns out to be deeper costs a scan of its bytes, and Python goes in.
+_NESTING: Final = 3
+_STRING: Final = rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+_INSIDE = rb'(?:[^"\[\]{}]++|' + _STRING + rb")*+"
+for _ in range(_NESTING):
+    _INSIDE = rb'(?:[^"\[\]{}]++|' + _STRING + rb"|\{" + _INSIDE + rb"\}|\[" + _INSIDE + rb"\])*+"
+_WHOLE: Final = rb"|" + _STRING + rb"|\{" + _INSIDE + rb"\}|\[" + _INSIDE + rb"\]"
+_BETWEEN: Final = re.compile(rb'(?:[^"\[\]{}]++' + _WHOLE + rb")*+")
+_BETWEEN_OR_COMMA: Final = re.compile(rb'(?:[^"\[\]{},]++' + _WHOLE + rb")*+")
+# The rest of a string, from inside it: up to its closing quote, or to the end of the bytes
+# (or the backslash before it, when the end cuts an escape in two).
+_STRING_REST: Final = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*')
+_SPACE: Final = re.compile(rb"[ \t\r\n]*")
+_CHANGED: Final = "the file changed while it was read"
+
+
+def _past(pattern: re.Pattern[bytes], data: bytearray, at: int) -> int:
+    """Where `pattern`, matched at `at`, stops (each of them matches nothing as well)."""
+    found = pattern.match(data, at)
+    return found.end() if found else at
+
+
+def _entries(source: _Checked, prefix: list[str]) -> Iterator[Any]:
+    """Each item of the list at `prefix` (["log", "entries"]), read by orjson from its bytes.
+
+    The first pass has proven the document is JSON with unique keys on the way to the list,
+    so finding the list and each item's end needs only brackets, commas and strings. Each item
+    is parsed as the whole document's reader parses a document (`jsonfile.loads`), and its
+    bytes are dropped before it is yielded: at most the largest item's bytes and its value are
+    held, and ijson's parser, which keeps buffers as large as the largest string it has read
+    until the file ends, does not read this pass.
+    """
+    cutter = _Cutter(source)
+    cutter.find_list(prefix)
+    while True:
+        cutter.start = cutter.at  # just after the list's "[" or an item's ","
+        closer = cutter.value_end()
+        if cutter.holds_a_value():
+            yield cutter.cut()
+        elif closer != ord(","):
+            return  # an empty list
+        else:
+            raise Unreadable(_CHANGED)  # nothing before a comma
+        if closer == ord("]"):
+            return
+        if closer != ord(","):
+            raise Unreadable(_CHANGED)
+        cutter.at += 1
+
+
+class _Cutter:
+    """The document's bytes in one buffer, which grows at its end and is dropped from its start.
+
+    `at` is where reading is; `start` where the value being read starts: the bytes before it
+    are dropped when more are added.
+    """
+
+    def __init__(self, source: _Checked) -> None:
+        self.source = source
+        self.data = bytearray()
+        self.at = 0
+        self.start = 0
+        self.in_string: int | None = None  # inside a string cut by the end: where to go on
+
+    def more(self) -> None:
+        chunk = self.source.read(1)
+        if not chunk:
+            raise Unreadable(_CHANGED)  # the first pass read a whole document
+        dropped = self.start
+        if dropped:
+            del self.data[:dropped]
+            self.start = 0
+            self.at -= dropped
+            if self.in_string is not None:
+                self.in_string -= dropped
+        self.data += chunk
+
+    def next_byte(self) -> int:
+        """The byte at `at` after any white space, which `at` is moved past."""
+        while True:
+            self.at = _past(_SPACE, self.data, self.at)
+            if self.at < len(self.data):
+                return self.data[self.at]
+            self.more()
+
+    def string_end(self) -> int:
+        """Where the string whose quote is at `at` ends (just after its closing quote)."""
+        self.in_string = self.at + 1
+        while True:
+            stop = _past(_STRING_REST, self.data, self.in_string)
+            if stop < len(self.data) and self.data[stop] == 0x22:  # its closing quote
+                self.in_string = None
+                return stop + 1
+            self.in_string = stop
+            self.more()
+
+    def value_end(self) -> int:
+        """Move `at` to the "," or closing bracket after the value at `at`; that byte."""
+        data = self.data
+        depth = 0
+        while True:
+            self.at = _past(_BETWEEN_OR_COMMA if depth == 0 else _BETWEEN, data, self.at)
+            if self.at == len(data):
+                self.more()
+                continue
+            byte = data[self.at]
+            if byte == 0x22:  # a string the bytes do not close yet
+                self.at = self.string_end()
+                continue
+            if byte in b"[{":
+                depth += 1
+            elif depth:
+                depth -= 1  # "]" or "}" closing one of the value's own
+            else:  # "," or the "]" or "}" around the value
+                return byte
+            self.at += 1
+
+    def holds_a_value(self) -> bool:
+        return _past(_SPACE, self.data, self.start) < self.at
+
+    def cut(self) -> Any:
+        """The value in the bytes from `start` to `at`, parsed; its bytes are dropped."""
+        view = memoryview(self.data)[self.start : self.at]
+        # an entry is a tree, which the cycle collector would walk for nothing while it is built
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            value = jsonfile.loads(view)
+        except orjson.JSONDecodeError:
+            raise Unreadable(_CHANGED) from None  # JSON to the first pass, and so to orjson
+        finally:
+            view.release()
+            if collecting:
+                gc.enable()
+        del self.data[: self.at]  # the largest item's bytes are not kept while it is judged
+        self.start, self.at = 0, 0
+        return value
+
+    def find_list(self, prefix: list[str]) -> None:
+        """Move `at` just past the "[" of the list at `prefix`, through objects' keys."""
+        if self.next_byte() != ord("{"):
+            raise Unreadable(_CHANGED)
+        self.at += 1
+        for depth, wanted in enumerate(prefix, 1):
+            while True:
+                if self.next_byte() != 0x22:
+                    raise Unreadable(_CHANGED)  # "}": the key is not there
+                self.start = self.at
+                end = self.string_end()
+                key = orjson.loads(bytes(self.data[self.start : end]))
+                self.at = end
+                if self.next_byte() != ord(":"):
+                    raise Unreadable(_CHANGED)
+                self.at += 1
+                if key == wanted:
+                    opening = "[" if depth == len(prefix) else "{"
+                    if self.next_byte() != ord(opening):
+                        raise Unreadable(_CHANGED)
+                    self.at += 1
+                    break
+                self.start = self.at
+                if self.value_end() != ord(","):
+                    raise Unreadable(_CHANGED)
+                self.at += 1
+        self.start = self.at
 
 
 @dataclass(slots=True)
