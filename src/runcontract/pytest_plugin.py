@@ -11,7 +11,7 @@ gate item an error (not a failure, not a pass), as the CLI exits 3.
 With --runcontract-recordings, the files found there are collected as pytest collects its own:
 each run object is an item, `recordings/run.json::run_abc (completed)`, judged like
 `runcontract validate` judges it (the file's observations together, for the lifecycle rules). A
-file that cannot be read, or holds no run object, is an error item, as `validate` exits 2.
+file that cannot be read, or holds no run object, is an error item, as `validate` exits 3.
 
 The options are the gate's (`runcontract.cli.options`), each as `--runcontract-NAME`; what the
 command line leaves out is read from `[tool.runcontract.gate]` of the configuration file found

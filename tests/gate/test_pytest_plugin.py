@@ -153,7 +153,7 @@ def test_recordings_are_named_as_pytest_names_its_items_under_the_users_configur
     assert (project / ".pytest_cache").is_dir()
 
 
-def test_a_recording_without_run_objects_is_an_error_as_validate_exits_2(tmp_path: Path) -> None:
+def test_a_recording_without_run_objects_is_an_error_as_validate_exits_3(tmp_path: Path) -> None:
     (tmp_path / "recordings").mkdir()
     (tmp_path / "recordings" / "list.json").write_text('{"object": "list", "data": []}')
     done = pytest_in(tmp_path, "--runcontract-recordings=recordings", "-rE")

@@ -16,6 +16,7 @@ from runcontract.archive.judging import Settings, read_part, validate_archive
 from runcontract.model import Profile, Summary
 from runcontract.redact import redact
 from runcontract.reporters import Reporter
+from runcontract.vocabulary import ExitCode
 
 DASK_HELP = (
     f"judge on Dask: {LOCAL} (a cluster of this machine's cores) or the scheduler's address "
@@ -126,7 +127,8 @@ def drift_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     objects = sum(seen.count for seen in drift.objects.values())
     if objects == 0:
         stderr.write("runcontract: no run objects found in the given inputs\n")
-    return 2 if objects == 0 or drift.unreadable else 0
+    # as validate says it: a report over nothing, or over inputs not all read, is no verdict
+    return ExitCode.COULD_NOT_CHECK if objects == 0 or drift.unreadable else ExitCode.OK
 
 
 def drift_of_part(part: Part, profile: Profile | None) -> Drift:

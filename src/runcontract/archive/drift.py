@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from runcontract.engine.profiles import detect_profile
 from runcontract.engine.schemacheck import portable_schema
 from runcontract.model import JSON, Observation, Profile, ReadError, Source
+from runcontract.reporters.text import counted
 
 UNKNOWN_FIELD = "unknown field"
 ENUM_VALUE = "enum value"
@@ -333,7 +334,7 @@ def _months(seen: Seen) -> str:
 
 def write_text(drift: Drift, stream: TextIO) -> None:
     for profile, seen in sorted(drift.objects.items()):
-        stream.write(f"profile {profile}: {seen.count} run objects, {_months(seen)}\n")
+        stream.write(f"profile {profile}: {counted(seen.count, 'run object')}, {_months(seen)}\n")
         for (p, kind, path, detail), found in _ordered(drift):
             if p != profile:
                 continue
@@ -350,7 +351,7 @@ def write_markdown(drift: Drift, stream: TextIO) -> None:
     stream.write("# Drift of the run objects seen from their profiles' schemas\n\n")
     for profile, seen in sorted(drift.objects.items()):
         stream.write(
-            f"## Profile {profile}\n\n{seen.count} run objects, {_months(seen)}.\n\n"
+            f"## Profile {profile}\n\n{counted(seen.count, 'run object')}, {_months(seen)}.\n\n"
             "| kind | path | detail | count | first | last | example |\n"
             "| --- | --- | --- | ---: | --- | --- | --- |\n"
         )

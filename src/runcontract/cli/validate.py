@@ -24,8 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
             "list responses, JSONL, HAR, vcrpy / Ruby VCR / R vcr cassettes, .NET session "
             "records) against the schema of its profile and the contract rules, and each "
             "run's successive observations against the lifecycle rules. Exit codes: 0 no "
-            "error, 1 contract violations, 2 usage error, or nothing could be checked, or an "
-            "input was unreadable."
+            "error, 1 contract violations, 2 usage error, 3 could not check (nothing was found "
+            "to judge, or an input was unreadable)."
         ),
         options=OPTIONS,
         handler=validate,

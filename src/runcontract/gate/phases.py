@@ -36,6 +36,7 @@ from runcontract.engine.nesting import MAX_NESTING, too_deep
 from runcontract.gate.document import GateDocument
 from runcontract.gate.judge import Judge
 from runcontract.gate.proxy import EXCHANGE_HEADER, NotSentError, Proxy
+from runcontract.reporters.text import counted
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 GATE_HOST = "http://runcontract.gate"
@@ -429,7 +430,7 @@ def _phase(
             progress(f"schemathesis {phase}: {operation}: {cases[phase]} cases")
     progress(
         f"schemathesis {phase}: {report.cases[phase]} cases, "
-        f"{report.failed[phase]} scenarios with findings"
+        f"{counted(report.failed[phase], 'scenario')} with findings"
     )
 
 
