@@ -3,8 +3,8 @@
 Each line is read like a small JSON document (a run, an array of runs or a list response). A bad
 line is a ReadError for that line only; blank lines are skipped; a line longer than the limit
 is reported and skipped without being held in memory. With the engine's fast lane, a line whose
-verdict it knows becomes a Prejudged without a dict ever being built; every other line is read
-here.
+verdict it knows becomes a Prejudged without a dict ever being built, and a line the lane says
+another process judges (`Passed.OVER`) becomes nothing; every other line is read here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from runcontract.model import Observation, ReadError
-from runcontract.sources.context import FileContext
+from runcontract.sources.context import FileContext, Passed
 from runcontract.sources.jsonfile import UTF8_BOM, json_problem, loads, plain_observations
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ def read_lines(
                 if fast_lane is not None:
                     judged = fast_lane(line, file, number)
                     if judged is not None:
+                        if judged is Passed.OVER:
+                            continue  # another process judges it
                         prejudged += 1
                         yield judged
                         continue
