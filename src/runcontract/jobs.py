@@ -248,7 +248,7 @@ class _Router:
     def __call__(self, line: bytes, file: str, number: int) -> Prejudged | Passed | None:
         try:
             head = self.head(line)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
             return None  # every worker reads it: its runs are shared out once parsed
         run_id = head.id
         if type(run_id) is not str or head.kind == "list":
