@@ -3,17 +3,20 @@
 Every worker reads every input, but judges only the runs it owns: a run belongs to the worker
 its id hashes to, so all observations of a run are judged in one worker, in recorded order, and
 the lifecycle verdicts are those of one process. A JSON Lines entry names its worker from its
-`id` and `object` alone (msgspec skips the rest without building anything), so the other
-workers pass over it for a fraction of what judging costs; an entry whose id cannot be told so
-(not an object, a list response, bad JSON) is read by every worker, and each keeps the runs in
-it that it owns. Read errors belong to worker 0, or to the worker that owns the entry.
+`id` and `object` alone (msgspec skips the rest without building anything, in one pass that
+also finds a second `id` key), so the other workers pass over it for a fraction of what judging
+costs: their reader makes no item of it (`Passed.OVER`), and the router counts it. An entry
+whose id cannot be told so (not an object, a list response, bad JSON) is read by every worker,
+and each keeps the runs in it that it owns. Read errors belong to worker 0, or to the worker
+that owns the entry.
 
-Each worker tells its items' places in the input (every worker counts them alike, since an
-entry passed over stands for exactly the one item its owner makes of it), and the parent merges
-the workers' results by place into the one reporter: the same results in the same order, the
-same summary, the same progress lines. What differs: the lifecycle window (runs remembered at
-once, `lifecycle.DEFAULT_WINDOW`) is per worker, so an input with more runs in flight than the
-window forgets fewer of them.
+Each worker tells its items' places in the input (every worker counts them alike: an entry
+passed over stands for exactly the one item its owner makes of it), and the parent merges the
+workers' results by place into the one reporter: the same results in the same order, the same
+summary, the same progress lines (worker 0 counts the entries it passed over as items read; the
+line that ends a file is written by the parent, with every worker's counts). What differs: the
+lifecycle window (runs remembered at once, `lifecycle.DEFAULT_WINDOW`) is per worker, so an input
+with more runs in flight than the window forgets fewer of them.
 
 Workers are forked (they inherit the engine as built); where fork is not available, or stdin is
 an input (it can be read once only), the inputs are judged in this process.
