@@ -3,17 +3,20 @@
 Every worker reads every input, but judges only the runs it owns: a run belongs to the worker
 its id hashes to, so all observations of a run are judged in one worker, in recorded order, and
 the lifecycle verdicts are those of one process. A JSON Lines entry names its worker from its
-`id` and `object` alone (msgspec skips the rest without building anything), so the other
-workers pass over it for a fraction of what judging costs; an entry whose id cannot be told so
-(not an object, a list response, bad JSON) is read by every worker, and each keeps the runs in
-it that it owns. Read errors belong to worker 0, or to the worker that owns the entry.
+`id` and `object` alone (msgspec skips the rest without building anything, in one pass that
+also finds a second `id` key), so the other workers pass over it for a fraction of what judging
+costs: their reader makes no item of it (`Passed.OVER`), and the router counts it. An entry
+whose id cannot be told so (not an object, a list response, bad JSON) is read by every worker,
+and each keeps the runs in it that it owns. Read errors belong to worker 0, or to the worker
+that owns the entry.
 
-Each worker tells its items' places in the input (every worker counts them alike, since an
-entry passed over stands for exactly the one item its owner makes of it), and the parent merges
-the workers' results by place into the one reporter: the same results in the same order, the
-same summary, the same progress lines. What differs: the lifecycle window (runs remembered at
-once, `lifecycle.DEFAULT_WINDOW`) is per worker, so an input with more runs in flight than the
-window forgets fewer of them.
+Each worker tells its items' places in the input (every worker counts them alike: an entry
+passed over stands for exactly the one item its owner makes of it), and the parent merges the
+workers' results by place into the one reporter: the same results in the same order, the same
+summary, the same progress lines (worker 0 counts the entries it passed over as items read; the
+line that ends a file is written by the parent, with every worker's counts). What differs: the
+lifecycle window (runs remembered at once, `lifecycle.DEFAULT_WINDOW`) is per worker, so an input
+with more runs in flight than the window forgets fewer of them.
 
 Workers are forked (they inherit the engine as built); where fork is not available, or stdin is
 an input (it can be read once only), the inputs are judged in this process.
@@ -35,11 +38,11 @@ import msgspec
 
 from runcontract.engine import Engine
 from runcontract.engine.fastlane import Prejudged
-from runcontract.model import ObjectResult, Observation, Profile, ReadError, Source, Summary
+from runcontract.model import ObjectResult, Observation, ReadError, Summary
 from runcontract.reporters import Reporter
 from runcontract.runner import Item, Progress, judge_stream, validate_paths
 from runcontract.sources import FileDone
-from runcontract.sources.context import FastLane
+from runcontract.sources.context import FastLane, Passed
 from runcontract.sources.exchanges import Answered
 from runcontract.sources.paths import FoundFile, expand
 from runcontract.sources.reader import STDIN_PATH, read_recordings
@@ -52,7 +55,7 @@ if TYPE_CHECKING:
 WORTH_SHARDING_BYTES: Final = 16 * 1_048_576
 _BATCH: Final = 512  # results sent to the parent at once
 
-_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH = range(6)
+_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH, _SAY_DONE = range(7)
 
 
 def cores() -> int:
@@ -130,6 +133,7 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
     summaries: list[Summary] = []
     reporter.start()
     done_parts: list[tuple[str, int, int]] = []
+    done_said = False  # worker 0's progress ends the file here: with every worker's counts
     inbox = _Inbox(pipes)
     entries = heapq.merge(
         *(inbox.entries(worker, summaries) for worker in range(len(pipes))), key=_place
@@ -146,8 +150,14 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
                 file = done_parts[0][0]
                 found = sum(part[1] for part in done_parts)
                 failed = sum(part[2] for part in done_parts)
+                if done_said and says_to is not None:
+                    _said_done(says_to, file, found, failed)
+                    says_to.flush()
+                    done_said = False
                 reporter.file_done(file, found, failed)
                 done_parts = []
+        elif kind == _SAY_DONE:
+            done_said = True
         elif says_to is not None:
             says_to.write(payload)
             says_to.flush()
@@ -226,33 +236,33 @@ class _Head(msgspec.Struct):
 
 
 class _Router:
-    """The fast lane of one worker: judges the entries it owns, passes over the others."""
+    """The fast lane of one worker: judges the entries it owns, passes over the others.
+
+    An entry another worker owns becomes no item at all (`Passed.OVER`): the router counts it,
+    and the places of this worker's items count it too.
+    """
+
+    routes = True  # the reader asks it about every line: it never lets a stretch go by untried
 
     def __init__(self, lane: FastLane | None, index: int, jobs: int) -> None:
         self.lane, self.index, self.jobs = lane, index, jobs
         self.head = msgspec.json.Decoder(_Head).decode
         self.routed: int | None = None  # the owner of the entry last seen, when it told one
-        self.passed_over = _PASSED_OVER
+        self.passed = 0  # entries passed over so far, in all files
 
-    def __call__(self, line: bytes, file: str, number: int) -> Prejudged | None:
+    def __call__(self, line: bytes, file: str, number: int) -> Prejudged | Passed | None:
         try:
             head = self.head(line)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
             return None  # every worker reads it: its runs are shared out once parsed
         run_id = head.id
         if type(run_id) is not str or head.kind == "list":
             return None
-        owner = self.routed = zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs
-        if owner != self.index:
-            if self.passed_over.source.file != file:  # one stand-in a file, for what it names
-                self.passed_over = _PASSED_OVER._replace(source=Source(file))
-            return self.passed_over
+        if zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs != self.index:
+            self.passed += 1
+            return Passed.OVER
+        self.routed = self.index
         return self.lane(line, file, number) if self.lane is not None else None
-
-
-# What a worker's reader gets for an entry another worker owns: it stands for the owner's item
-# (so that places are counted alike) and is dropped before judging.
-_PASSED_OVER: Final = Prejudged("", "", Profile.V2, cast("Any", None), [], Source(""))
 
 
 def owner_of(run_id: str, jobs: int) -> int:
@@ -303,33 +313,94 @@ class _Recorder:
 
 
 class _Said:
-    """The progress stream of worker 0: each line goes to the parent, before the next item."""
+    """The progress stream of worker 0: each line goes to the parent, before the next item
+    (or at the place it is told, for a line said of an entry passed over)."""
 
     def __init__(self, outbox: _Outbox, placed: _Placed) -> None:
         self.outbox, self.placed = outbox, placed
+        self.at: int | None = None
 
     def write(self, text: str) -> int:
-        self.outbox.put(_SAY, text, place=2 * self.placed.next_place)
+        place = self.at if self.at is not None else 2 * self.placed.next_place
+        self.outbox.put(_SAY, text, place=place)
         return len(text)
 
     def flush(self) -> None:
         pass
 
 
+class _Lines(Progress):
+    """The progress lines of worker 0, as one process says them.
+
+    An entry passed over was an item read, so it is counted, and a line falls at its place. The
+    line that ends a file counts what every worker found: worker 0 says where it goes, and the
+    parent writes it with the sums (`_said_done`).
+    """
+
+    def __init__(self, outbox: _Outbox, placed: _Placed, *, every: int) -> None:
+        self.said = _Said(outbox, placed)
+        super().__init__(cast("TextIO", self.said), every=every)
+        self.outbox, self.placed = outbox, placed
+        self.reading = ""  # the file being read, which the entries passed over belong to
+
+    def file_started(self, label: str, path: str) -> None:
+        self.reading = label
+        super().file_started(label, path)
+
+    def watch(self, items: Iterable[Item]) -> Iterator[Item]:
+        count, every, placed, said = 0, self.every, self.placed, self.said
+        router = placed.router
+        passed = router.passed
+        for item in items:
+            if router.passed != passed:  # entries passed over since the last item
+                first = placed.seen + passed  # the place of the first of them
+                gap = router.passed - passed
+                mark = (count // every + 1) * every
+                while mark <= count + gap:
+                    said.at = 2 * (first + mark - count - 1)
+                    self._say(f"{self.reading}: {mark} items read")
+                    mark += every
+                said.at = None
+                count += gap
+                passed = router.passed
+            if isinstance(item, FileDone):
+                count = 0
+                self.outbox.put(_SAY_DONE, None, place=2 * placed.next_place)
+            elif not isinstance(item, Answered):  # its run objects were counted already
+                count += 1
+                if count % every == 0:
+                    self._say(f"{item.source.file}: {count} items read")
+            yield item
+
+
+def _said_done(stream: TextIO, file: str, observations: int, errors: int) -> None:
+    """The progress line that ends a file, as `Progress.watch` says it."""
+    for _ in Progress(stream).watch([FileDone(file, observations, errors)]):
+        pass
+
+
 class _Placed:
-    """The items of the whole input, numbered alike in every worker; this worker's kept."""
+    """The items of the whole input, numbered alike in every worker; this worker's kept.
+
+    An item's place counts the items before it: those this worker's reader gave, and the entries
+    it passed over, each of which stands for the one item its owner makes of it.
+    """
 
     def __init__(self, outbox: _Outbox, router: _Router) -> None:
         self.outbox, self.router = outbox, router
-        self.next_place = 0
+        self.seen = 0  # items this worker's reader gave
+
+    @property
+    def next_place(self) -> int:
+        return self.seen + self.router.passed
 
     def mine(self, items: Iterable[Item]) -> Iterator[Item]:
         router, outbox = self.router, self.outbox
         index, jobs = router.index, router.jobs
         found = failed = 0  # of the current file, by this worker
         for item in items:
-            place = self.next_place
-            self.next_place += 1
+            place = self.seen + router.passed
+            self.seen += 1
             routed, router.routed = router.routed, None
             if isinstance(item, FileDone):
                 outbox.place = place
@@ -370,7 +441,7 @@ def _work(
         placed = _Placed(outbox, router)
         said = None
         if progress is not None and index == 0:
-            said = Progress(_Said(outbox, placed), every=progress.every)  # type: ignore[arg-type]
+            said = _Lines(outbox, placed, every=progress.every)
         # with the whole recorded exchanges, which worker 0 judges by the HTTP rules: they are
         # judged in the order of each recording, what one exchange gave out known to the next
         items: Iterable[Item] = read_recordings(

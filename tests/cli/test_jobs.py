@@ -8,14 +8,20 @@ one worker), the read errors, the per-file counts, the summary, the progress lin
 from __future__ import annotations
 
 import gzip
+import io
 import random
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, owner_of
+from runcontract.engine import Engine
+from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, owner_of, validate_in_jobs
+from runcontract.reporters import JsonReporter, TextReporter
+from runcontract.runner import Progress, validate_paths
+from runcontract.sources.jsonl import FIRST_REST, MISSES_BEFORE_REST
 from tests.command import Outcome, runcontract
 from tests.corpus.verdicts import CASSETTES, CORPUS
 from tests.synth import build_lifecycle, build_run, pages_cassette
@@ -146,3 +152,120 @@ def test_recorded_exchanges_are_judged_alike_by_the_http_rules(tmp_path: Path) -
     http = [v["rule"] for r in found["results"] for v in r["violations"] if v["rule"][0] == "H"]
     assert http.count("H006") == 20
     assert_same(one, two)
+
+
+def _pair_owned_apart(rng: random.Random) -> tuple[str, str]:
+    """Two run ids that two workers own one each."""
+    while True:
+        first, second = f"run_{rng.getrandbits(48):x}", f"run_{rng.getrandbits(48):x}"
+        if owner_of(first, 2) != owner_of(second, 2):
+            return first, second
+
+
+def test_lines_the_router_passes_to_every_worker_are_judged_alike(tmp_path: Path) -> None:
+    """Lines whose owner only a whole read tells, and lines a worker passes over, on every path:
+    ids with escapes, first keys other than id, a second id key, CRLF, blank lines, lines that
+    are not objects, a list response that starts with an id, junk only orjson refuses."""
+    rng = random.Random(21)
+    lives = _broken_lifecycles(rng, 80)
+    first, second = _pair_owned_apart(rng)
+    shown, hidden = build_lifecycle(rng), build_lifecycle(rng)
+    for life, run_id in ((shown, first), (hidden, second)):
+        for observation in life:
+            observation["id"] = run_id
+    lines = [orjson.dumps(run) for run in lives]
+    odd = [
+        # the id as the API writes it, with escapes: the owner is that of the id decoded
+        orjson.dumps({**build_run(rng), "id": "run_\u00e9t\u00e9"}).replace(
+            "\u00e9".encode(), b"\\u00e9"
+        ),
+        orjson.dumps({**build_run(rng), "id": 'run_"quoted"/x'}).replace(b"/", b"\\/"),
+        # the id last, then a space after each colon, as json.dumps writes
+        orjson.dumps(dict(reversed(build_run(rng).items()))),
+        orjson.dumps(build_run(rng)).replace(b'":', b'": '),
+        # a second id key: the last one is the run's (second's lifecycle, judged by its owner)
+        orjson.dumps(hidden[0]).replace(b'{"id":', b'{"id":"' + first.encode() + b'","id":', 1),
+        b'{"id":"run_x","object":"list","data":[' + orjson.dumps(build_run(rng)) + b"]}",
+        b"   ",
+        b"3",
+        b'"run"',
+        b"null",
+        b'{"id":"run_deep","x":' + b"[" * 1100 + b"]" * 1100 + b"}",
+        b'{"id":"run_utf","x":"\xff\xfe"}',  # msgspec reads past it, orjson refuses it
+        b'{"id":"run_huge","x":1e999}',
+        b'{"id":"run_cut",',
+    ]
+    for index, line in enumerate(odd):
+        lines.insert(3 + 5 * index, line)
+    for observation in [*shown, *hidden[1:]]:
+        lines.insert(rng.randrange(len(lines)), orjson.dumps(observation))
+    # CRLF line ends on half the lines
+    text = b"".join(line + (b"\r\n" if n % 2 else b"\n") for n, line in enumerate(lines))
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(text)
+    for report in ("json", "text"):
+        one, two = both("--format", report, "--progress", str(path))
+        assert one.code == 1, one.err
+        assert_same(one, two)
+    found = orjson.loads(both("--format", "json", str(path))[0].out)
+    assert found["summary"]["unreadable"] >= 4
+    assert {result["run_id"] for result in found["results"]} >= {"run_\u00e9t\u00e9", second}
+
+
+def test_progress_lines_count_the_lines_other_workers_judge(tmp_path: Path) -> None:
+    """Worker 0 passes over the lines worker 1 owns, yet says "N items read" where one process
+    says it, in several files, and ends each file with the counts of both workers."""
+    rng = random.Random(5)
+    paths = []
+    for name, runs in (("a.jsonl", 40), ("b.jsonl", 1), ("c.jsonl", 25)):
+        path = tmp_path / name
+        lines = [orjson.dumps(run) for run in _broken_lifecycles(rng, runs)]
+        # worker 1 owns it, and only its whole read (orjson) finds it unreadable
+        lines.insert(len(lines) // 2, b'{"id":"run_x","x":"\xff"}')
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        paths.append(str(path))
+    assert owner_of("run_x", 2) == 1
+    said = []
+    for jobs in (1, 2):
+        # the text report and the progress lines on one stream, as on a terminal: each line at
+        # its place among the results
+        both_out, report = io.StringIO(), io.StringIO()
+        progress = Progress(both_out, every=3)
+        for reporter in (TextReporter(both_out, quiet=False, colour=False), JsonReporter(report)):
+            validate = validate_paths if jobs == 1 else partial(validate_in_jobs, jobs=2)
+            validate(paths, Engine(), reporter, progress=progress)
+        said.append((both_out.getvalue(), report.getvalue()))
+    assert said[1] == said[0]
+    assert said[0][0].count("items read") > 60
+
+
+def test_a_stretch_of_broken_runs_then_lines_only_orjson_refuses_are_judged_alike(
+    tmp_path: Path,
+) -> None:
+    """One process lets its lane rest after many broken runs in a row; a worker's router never
+    does, so a line the lane would not be asked about is still read by its owner alone."""
+    rng = random.Random(5)
+    lines = []
+    for _ in range(3):
+        for _ in range(MISSES_BEFORE_REST * 3):
+            run = build_run(rng, "v2", "completed")
+            while owner_of(run["id"], 2) != 0:  # worker 0's lane misses them all in a row
+                run["id"] = f"run_{rng.getrandbits(48):x}"
+            run["usage"] = {"prompt_tokens": "many"}  # S001
+            lines.append(orjson.dumps(run))
+        other = f"run_{rng.getrandbits(48):x}"
+        while owner_of(other, 2) != 1:
+            other = f"run_{rng.getrandbits(48):x}"
+        lines += [
+            b'{"id":"%s","x":"\xff\xfe"}' % other.encode(),  # worker 1's, unreadable
+            b'{"id":"run_huge%d","x":1e999}' % len(lines),
+            *(orjson.dumps(build_run(rng)) for _ in range(FIRST_REST)),
+        ]
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    for report in ("json", "text"):
+        one, two = both("--format", report, "--progress", str(path))
+        assert one.code == 1, one.err
+        assert_same(one, two)
+    found = orjson.loads(both("--format", "json", str(path))[0].out)
+    assert found["summary"]["unreadable"] == 3  # the 1e999 lines are read, as Python reads them

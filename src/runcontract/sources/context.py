@@ -8,6 +8,7 @@ stay one short, secret-free line.
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,8 +22,17 @@ if TYPE_CHECKING:
     from runcontract.engine.fastlane import Prejudged
 
 MAX_MESSAGE_CHARS = 300
+
+
+class Passed(enum.Enum):
+    """What a fast lane says of a line that another process judges: the reader makes no item of
+    it (`validate --jobs`, where each worker judges the runs it owns)."""
+
+    OVER = "over"
+
+
 # the engine's fast lane: a line, its file and number in, its verdict out when the lane knows it
-FastLane = Callable[[bytes, str, int], "Prejudged | None"]
+FastLane = Callable[[bytes, str, int], "Prejudged | Passed | None"]
 
 
 class Unreadable(RuncontractError):  # noqa: N818 - it names the state of the input, not a failure of ours

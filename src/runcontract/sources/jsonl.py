@@ -3,8 +3,8 @@
 Each line is read like a small JSON document (a run, an array of runs or a list response). A bad
 line is a ReadError for that line only; blank lines are skipped; a line longer than the limit
 is reported and skipped without being held in memory. With the engine's fast lane, a line whose
-verdict it knows becomes a Prejudged without a dict ever being built; every other line is read
-here.
+verdict it knows becomes a Prejudged without a dict ever being built, and a line the lane says
+another process judges (`Passed.OVER`) becomes nothing; every other line is read here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from runcontract.model import Observation, ReadError
-from runcontract.sources.context import FileContext
+from runcontract.sources.context import FileContext, Passed
 from runcontract.sources.jsonfile import UTF8_BOM, json_problem, loads, plain_observations
 
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every
     # untried; `rest` doubles while that goes on (up to LONGEST_REST) and starts again from
     # FIRST_REST at the first line the lane clears. Verdicts are the same either way.
     missed, resting, rest = 0, 0, FIRST_REST
+    # A lane that routes lines between processes (validate --jobs) must see every line: a line
+    # it is not asked about would be read, and kept, by every process.
+    never_rests = getattr(fast_lane, "routes", False)
     try:
         for index, data in enumerate(chunks):
             chunk = partial + (data.removeprefix(UTF8_BOM) if index == 0 else data)
@@ -68,11 +71,13 @@ def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every
                         if judged is not None:
                             if missed:
                                 missed, rest = 0, FIRST_REST
+                            if judged is Passed.OVER:
+                                continue  # another process judges it
                             prejudged += 1
                             yield judged
                             continue
                         missed += 1
-                        if missed == MISSES_BEFORE_REST:
+                        if missed == MISSES_BEFORE_REST and not never_rests:
                             missed, resting, rest = 0, rest, min(2 * rest, LONGEST_REST)
                 yield from _read_line(line[:-1], number, ctx)
             if len(partial) > max_line:
