@@ -116,6 +116,7 @@ def main() -> None:
             f"(made in {time.perf_counter() - started:.0f} s)"
         )
         reports = args.reports or Path(scratch)
+        reports.mkdir(parents=True, exist_ok=True)
         one_report, dask_report = reports / "one.txt", reports / "dask.txt"
         if args.only in ("one", "both"):
             alone, peak, alone_cpu, code = one_process(folder, one_report)
