@@ -17,9 +17,12 @@ import subprocess
 import sys
 import termios
 import threading
+from pathlib import Path
 from typing import NamedTuple
 
 from runcontract.cli import run
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # the hand-made runs, by verdict
 
 
 class Outcome(NamedTuple):

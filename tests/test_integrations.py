@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from tests.gate.helpers import QUICK
-from tests.test_sarif import conforms_to_sarif
+from tests.sarif import conforms_to_sarif
 
 ROOT = Path(__file__).parent.parent
 VALID = sorted((ROOT / "tests" / "examples" / "valid").glob("*.json"))[0]

@@ -8,34 +8,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema.validators import validator_for
 
 from runcontract.catalogue import load_catalogue
 from tests.command import runcontract
 from tests.gate.helpers import QUICK, gate
+from tests.sarif import conforms_to_sarif
 
 HERE = Path(__file__).parent
 INVALID = sorted((HERE / "examples" / "invalid").glob("*.json"))
 VALID = sorted((HERE / "examples" / "valid").glob("*.json"))
-
-
-@cache
-def _validator() -> Any:
-    schema = json.loads((HERE / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    assert schema["id"].endswith("/sarif-schema-2.1.0.json")
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def conforms_to_sarif(document: dict[str, Any]) -> None:
-    errors = [f"{e.json_path}: {e.message}" for e in _validator().iter_errors(document)]
-    assert not errors, errors[:5]
 
 
 def _violations(report: str) -> Counter[tuple[str, str]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.test_validate import EXAMPLES, cli
+from tests.command import EXAMPLES
+from tests.command import runcontract as cli
 
 RUN = json.loads((EXAMPLES / "valid" / "seed-cancelled.json").read_text())
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_validate import EXAMPLES, cli
+from tests.command import EXAMPLES
+from tests.command import runcontract as cli
 
 RUN = EXAMPLES / "valid" / "seed-cancelled.json"
 HUGE = 2**64

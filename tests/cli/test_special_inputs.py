@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_validate import EXAMPLES, cli
+from tests.command import EXAMPLES
+from tests.command import runcontract as cli
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
 RUN = EXAMPLES / "valid" / "seed-cancelled.json"

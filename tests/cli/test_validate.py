@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.command import runcontract
+from tests.command import EXAMPLES, runcontract
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 VALID = sorted((EXAMPLES / "valid").glob("*.json"))
 INVALID = sorted((EXAMPLES / "invalid").glob("*.json"))
 SECRET = "sk-proj-Abcdefghijklmnop1234567890"  # noqa: S105 - a fake key, to prove it is masked

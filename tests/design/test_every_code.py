@@ -27,6 +27,7 @@ from runcontract.gate.phases import BUILTIN_RULES
 from runcontract.gate.traffic import Exchange
 from runcontract.model import Observation, Profile, Request, Source
 from tests.command import runcontract as cli
+from tests.gate.helpers import exchange
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -197,55 +198,28 @@ ERROR = {
 }
 
 
-def _exchange(
-    method: str,
-    path: str,
-    status: int,
-    body: Any = None,
-    *,
-    query: str = "",
-    request: Any = None,
-    media: str = "application/json",
-    raw: bytes | None = None,
-) -> Exchange:
-    payload = raw if raw is not None else json.dumps(body).encode() if body is not None else b""
-    return Exchange(
-        number=1,
-        origin="test",
-        method=method,
-        url=f"http://api.invalid/v1{path}" + (f"?{query}" if query else ""),
-        path=path,
-        request_headers=(("openai-beta", "assistants=v2"), ("content-type", "application/json")),
-        request_body=json.dumps(request).encode() if request is not None else b"",
-        status=status,
-        response_headers=(("content-type", media),),
-        response_body=payload,
-        sent_key=True,
-    )
-
-
 def _page(first: str, ids: list[str], obj: str = "list") -> dict[str, Any]:
     runs = [dict(_working(), id=i) for i in ids]
     return {"object": obj, "data": runs, "first_id": first, "last_id": ids[-1], "has_more": False}
 
 
 ANSWERS: dict[str, Callable[[], Exchange]] = {
-    "H001": lambda: _exchange(
+    "H001": lambda: exchange(
         "GET", "/threads/thread_1/runs", 200, _page("run_b", ["run_a", "run_b"]), query="limit=2"
     ),
-    "H002": lambda: _exchange("GET", "/threads/thread_1/runs/run_unknown", 500, ERROR),
-    "H003": lambda: _exchange("GET", "/threads/thread_1/runs/run_1", 404, {"message": "flat"}),
-    "H004": lambda: _exchange("GET", "/threads/thread_1/runs/run_1", 403, ERROR),
-    "H005": lambda: _exchange(
+    "H002": lambda: exchange("GET", "/threads/thread_1/runs/run_unknown", 500, ERROR),
+    "H003": lambda: exchange("GET", "/threads/thread_1/runs/run_1", 404, {"message": "flat"}),
+    "H004": lambda: exchange("GET", "/threads/thread_1/runs/run_1", 403, ERROR),
+    "H005": lambda: exchange(
         "GET", "/threads/thread_1/runs/run_1", 200, media="text/plain", raw=b"a run"
     ),
-    "H006": lambda: _exchange(
+    "H006": lambda: exchange(
         "GET", "/threads/thread_1/runs", 200, _page("run_a", ["run_a"], obj="page")
     ),
-    "H012": lambda: _exchange(
+    "H012": lambda: exchange(
         "GET", "/threads/thread_1/runs", 200, _page("run_a", ["run_a"]), query="limit=0"
     ),
-    "H014": lambda: _exchange(
+    "H014": lambda: exchange(
         "POST",
         "/threads/thread_1/runs",
         200,
@@ -281,7 +255,7 @@ def test_the_gate_s_judge_selects_and_ignores_each_code_of_schemathesis(code: st
     for option, value in [("", ""), *_ways(code)]:
         chosen = {option.lstrip("-"): [value]} if option else {}
         judge = _judge(**chosen)
-        verdict = judge.judge(_exchange("GET", "/threads/thread_1/runs/run_1", 404, ERROR))
+        verdict = judge.judge(exchange("GET", "/threads/thread_1/runs/run_1", 404, ERROR))
         assert list(verdict.violations()) == []
         judge.add(1, code, f"schemathesis found {code}")
         found = {v.rule for v in verdict.violations()}

@@ -116,3 +116,16 @@ def test_nothing_outside_the_server_imports_its_internals() -> None:
         for module, names in imports.items()
     }
     assert {module: names for module, names in reaching.items() if names} == {}
+
+
+def test_no_test_module_imports_another() -> None:
+    # what tests share lives in helper modules (tests/command.py, tests/gate/helpers.py, ...):
+    # importing a test module runs its collection-time work and ties two modules' tests together
+    tests = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted(tests.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("tests.") and module.rsplit(".")[-1][:5] == "test_":
+                found.append(f"{path.relative_to(tests)}: from {module}")
+    assert not found, found

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
+from runcontract.engine import Engine
+from runcontract.gate.document import load_document
+from runcontract.gate.judge import Judge
+from runcontract.gate.traffic import Exchange
+from runcontract.model import Profile
 from tests.command import Outcome, runcontract
 
 FAKE_KEY = "sk-test-gate0123456789abcdefghij"  # a key-shaped secret the output must never show
@@ -22,6 +29,40 @@ KEY_ENV = "RUNCONTRACT_GATE_TEST_KEY"
 # The gate without coverage (it enumerates ~1700 cases whatever --max-examples says) and with
 # few examples: every fault is found by the rest, in about a second.
 QUICK = ("--phases", "lifecycle,examples,fuzzing,stateful", "--max-examples", "5")
+
+
+def judge() -> Judge:
+    """The gate's judge of a v2 target."""
+    return Judge(Engine(profile=Profile.V2), load_document(Profile.V2), Profile.V2)
+
+
+def exchange(
+    method: str,
+    path: str,
+    status: int,
+    body: Any = None,
+    *,
+    query: str = "",
+    request: Any = None,
+    media: str = "application/json",
+    raw: bytes | None = None,
+) -> Exchange:
+    """One exchange of a v2 client with http://api.invalid/v1, its key sent, as the gate records
+    it: `body` (or `raw` bytes) the answer, `request` the JSON it sent."""
+    payload = raw if raw is not None else json.dumps(body).encode() if body is not None else b""
+    return Exchange(
+        number=1,
+        origin="test",
+        method=method,
+        url="http://api.invalid/v1" + path + (f"?{query}" if query else ""),
+        path=path,
+        request_headers=(("openai-beta", "assistants=v2"), ("content-type", "application/json")),
+        request_body=json.dumps(request).encode() if request is not None else b"",
+        status=status,
+        response_headers=(("content-type", media),),
+        response_body=payload,
+        sent_key=True,
+    )
 
 
 def gate(*argv: str) -> Outcome:

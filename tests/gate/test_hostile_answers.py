@@ -14,8 +14,7 @@ from runcontract.engine import Engine
 from runcontract.engine.nesting import MAX_NESTING
 from runcontract.gate.phases import STAND_IN, nests_too_deep
 from runcontract.server import create_app
-from tests.gate.helpers import FAKE_KEY, gate
-from tests.gate.test_judge import exchange, judge
+from tests.gate.helpers import FAKE_KEY, exchange, gate, judge
 from tests.serving import serving
 
 pytestmark = pytest.mark.timeout(120)

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from runcontract.engine import Engine
-from runcontract.gate.document import load_document
 from runcontract.gate.judge import Judge, page_problems
 from runcontract.gate.traffic import Exchange
-from runcontract.model import Profile
+from tests.gate.helpers import exchange, judge
 
-BASE = "http://api.invalid/v1"
-BETA = ("openai-beta", "assistants=v2")
 ERROR = {
     "error": {
         "message": "No run found.",
@@ -23,38 +18,6 @@ ERROR = {
         "code": None,
     }
 }
-
-
-def judge() -> Judge:
-    return Judge(Engine(profile=Profile.V2), load_document(Profile.V2), Profile.V2)
-
-
-def exchange(
-    method: str,
-    path: str,
-    status: int,
-    body: Any = None,
-    *,
-    query: str = "",
-    request: Any = None,
-    media: str = "application/json",
-    raw: bytes | None = None,
-) -> Exchange:
-    url = BASE + path + (f"?{query}" if query else "")
-    payload = raw if raw is not None else json.dumps(body).encode() if body is not None else b""
-    return Exchange(
-        number=1,
-        origin="test",
-        method=method,
-        url=url,
-        path=path,
-        request_headers=(BETA, ("content-type", "application/json")),
-        request_body=json.dumps(request).encode() if request is not None else b"",
-        status=status,
-        response_headers=(("content-type", media),),
-        response_body=payload,
-        sent_key=True,
-    )
 
 
 def rules(found: Judge, item: Exchange) -> list[str]:
