@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_validate import generate, generate_real  # noqa: E402
+from bench_validate import MIXES, generate_mix  # noqa: E402
 
 from runcontract.cli import run  # noqa: E402
 from runcontract.jobs import cores  # noqa: E402
@@ -72,18 +72,13 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=cores())
-    mixes = ("synthetic", "real", "broken", "all-broken")
-    parser.add_argument("--mix", choices=mixes, default="broken")
+    parser.add_argument("--mix", choices=MIXES, default="broken")
     # text -q: what a user reads; json: every clean run reported too, all of it sent by workers
     parser.add_argument("--report", choices=("text", "json"), default="text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "runs.jsonl"
-        if args.mix == "real":
-            generate_real(path, args.objects)
-        else:
-            broken = {"broken": 0.05, "all-broken": 1.0}.get(args.mix, 0.0)
-            generate(path, args.objects, broken=broken)
+        generate_mix(path, args.mix, args.objects)
         size = path.stat().st_size
         print(
             f"{args.objects} {args.mix} run objects, {size / 1e6:.1f} MB of JSONL; "

@@ -101,6 +101,17 @@ def generate_real(path: Path, objects: int, seed: int = 1) -> None:
             out.write(orjson.dumps(run_object) + b"\n")
 
 
+MIXES = ("synthetic", "real", "broken", "all-broken")
+
+
+def generate_mix(path: Path, mix: str, objects: int) -> None:
+    """The JSONL of `mix` (one of MIXES), as every validate benchmark draws it."""
+    if mix == "real":
+        generate_real(path, objects)
+    else:
+        generate(path, objects, broken={"broken": 0.05, "all-broken": 1.0}.get(mix, 0.0))
+
+
 def baseline(path: Path) -> int:
     count = 0
     with path.open("rb") as handle:
@@ -128,16 +139,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    mixes = ("synthetic", "real", "broken", "all-broken")
-    parser.add_argument("--mix", choices=mixes, default="synthetic")
+    parser.add_argument("--mix", choices=MIXES, default="synthetic")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "runs.jsonl"
-        if args.mix == "real":
-            generate_real(path, args.objects)
-        else:
-            broken = {"broken": 0.05, "all-broken": 1.0}.get(args.mix, 0.0)
-            generate(path, args.objects, broken=broken)
+        generate_mix(path, args.mix, args.objects)
         size = path.stat().st_size
         print(f"{args.objects} {args.mix} run objects, {size / 1e6:.1f} MB of JSONL")
         validate(path)  # warm up: compile schemas, import everything
