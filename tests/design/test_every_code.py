@@ -27,7 +27,7 @@ from runcontract.gate.phases import BUILTIN_RULES
 from runcontract.gate.traffic import Exchange
 from runcontract.model import Observation, Profile, Request, Source
 from tests.command import runcontract as cli
-from tests.gate.helpers import exchange
+from tests.gate.helpers import ERROR, exchange
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -188,14 +188,6 @@ def test_the_judging_loop_selects_and_ignores_each_lifecycle_code(code: str) -> 
 
 
 # -- HTTP rules on single answers: the gate's judge -----------------------------------------------
-ERROR = {
-    "error": {
-        "message": "No run found.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }
-}
 
 
 def _page(first: str, ids: list[str], obj: str = "list") -> dict[str, Any]:

@@ -31,6 +31,17 @@ KEY_ENV = "RUNCONTRACT_GATE_TEST_KEY"
 QUICK = ("--phases", "lifecycle,examples,fuzzing,stateful", "--max-examples", "5")
 
 
+# The API's error answer, as a 404 for a run it does not know gives it
+ERROR = {
+    "error": {
+        "message": "No run found.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+}
+
+
 def judge() -> Judge:
     """The gate's judge of a v2 target."""
     return Judge(Engine(profile=Profile.V2), load_document(Profile.V2), Profile.V2)

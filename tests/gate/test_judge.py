@@ -8,16 +8,7 @@ import pytest
 
 from runcontract.gate.judge import Judge, page_problems
 from runcontract.gate.traffic import Exchange
-from tests.gate.helpers import exchange, judge
-
-ERROR = {
-    "error": {
-        "message": "No run found.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }
-}
+from tests.gate.helpers import ERROR, exchange, judge
 
 
 def rules(found: Judge, item: Exchange) -> list[str]:

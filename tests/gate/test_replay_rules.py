@@ -16,13 +16,12 @@ import yaml
 
 from runcontract.gate.replay import OFFLINE_NOTE, path_below_base
 from tests.command import runcontract
+from tests.gate.helpers import ERROR
 from tests.sources.helpers import CASSETTES, make_run, need_shared
 
 BASE = "https://api.openai.com/v1"
 BETA = {"name": "OpenAI-Beta", "value": "assistants=v2"}
 JSON_TYPE = {"name": "Content-Type", "value": "application/json"}
-ERROR = {"error": {"message": "No run found.", "type": "invalid_request_error", "param": None,
-                   "code": None}}  # fmt: skip
 THREAD = "thread_abc123"
 
 
