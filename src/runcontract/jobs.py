@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import gc
 import heapq
 import os
 import traceback
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
@@ -40,6 +41,7 @@ from runcontract.engine import Engine
 from runcontract.engine.fastlane import Prejudged
 from runcontract.model import ObjectResult, Observation, ReadError, Summary
 from runcontract.reporters import Reporter
+from runcontract.reporters.base import Tallies
 from runcontract.runner import Item, Progress, judge_stream, validate_paths
 from runcontract.sources import FileDone
 from runcontract.sources.context import FastLane, Passed
@@ -55,7 +57,7 @@ if TYPE_CHECKING:
 WORTH_SHARDING_BYTES: Final = 16 * 1_048_576
 _BATCH: Final = 512  # results sent to the parent at once
 
-_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH, _SAY_DONE = range(7)
+_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH, _SAY_DONE, _TALLY = range(8)
 
 
 def cores() -> int:
@@ -98,6 +100,11 @@ def validate_in_jobs(
 
     context = multiprocessing.get_context("fork")
     workers, pipes = [], []
+    # What is alive now is left out of the garbage collections until the merge is done: the
+    # workers' then pass over what they inherit, where touching it would copy its memory pages
+    # into each of them (the gc module's advice for a fork), and the parent's, which the many
+    # results it unpickles set off, need not go through the engine and the modules each time.
+    gc.freeze()
     for index in range(jobs):
         receiving, sending = context.Pipe(duplex=False)
         worker = context.Process(
@@ -108,6 +115,7 @@ def validate_in_jobs(
                 "index": index,
                 "jobs": jobs,
                 "reports_clean": reporter.reports_clean,
+                "counted_only": reporter.counted_only if isinstance(reporter, Tallies) else None,
                 "progress": progress,
                 "pipe": sending,
             },
@@ -120,6 +128,7 @@ def validate_in_jobs(
     try:
         return _merge(pipes, reporter, progress.stream if progress is not None else None)
     finally:
+        gc.unfreeze()
         for worker in workers:
             worker.join(timeout=10)
             if worker.is_alive():
@@ -158,6 +167,8 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
                 done_parts = []
         elif kind == _SAY_DONE:
             done_said = True
+        elif kind == _TALLY:
+            cast("Tallies", reporter).tally(payload)
         elif says_to is not None:
             says_to.write(payload)
             says_to.flush()
@@ -239,10 +250,9 @@ class _Router:
     """The fast lane of one worker: judges the entries it owns, passes over the others.
 
     An entry another worker owns becomes no item at all (`Passed.OVER`): the router counts it,
-    and the places of this worker's items count it too.
+    and the places of this worker's items count it too. The reader asks `passes_over` of a line
+    it reads the slow way without asking the lane (a rest, `jsonl.read_lines`).
     """
-
-    routes = True  # the reader asks it about every line: it never lets a stretch go by untried
 
     def __init__(self, lane: FastLane | None, index: int, jobs: int) -> None:
         self.lane, self.index, self.jobs = lane, index, jobs
@@ -250,11 +260,35 @@ class _Router:
         self.routed: int | None = None  # the owner of the entry last seen, when it told one
         self.passed = 0  # entries passed over so far, in all files
 
-    def __call__(self, line: bytes, file: str, number: int) -> Prejudged | Passed | None:
+    def owner(self, line: bytes) -> int | None:
+        """The worker that owns the entry `line`, or None when its bytes do not tell one (it is
+        not one object with a string id, or not JSON at all): then every worker reads it."""
         try:
             head = self.head(line)
         except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
-            return None  # every worker reads it: its runs are shared out once parsed
+            return None
+        run_id = head.id
+        if type(run_id) is not str or head.kind == "list":
+            return None
+        return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs
+
+    def passes_over(self, line: bytes) -> bool:
+        """Whether another worker owns the entry `line` (then it is counted as passed over)."""
+        owner = self.owner(line)
+        if owner is None:
+            return False
+        if owner != self.index:
+            self.passed += 1
+            return True
+        self.routed = owner
+        return False
+
+    def __call__(self, line: bytes, file: str, number: int) -> Prejudged | Passed | None:
+        # `passes_over` and `owner`, inlined: this runs for every line of the input
+        try:
+            head = self.head(line)
+        except (msgspec.DecodeError, RecursionError):
+            return None
         run_id = head.id
         if type(run_id) is not str or head.kind == "list":
             return None
@@ -289,16 +323,33 @@ class _Outbox:
 
 
 class _Recorder:
-    """A reporter that sends what it is given to the parent, at the place of the current item."""
+    """A reporter that sends what it is given to the parent, at the place of the current item.
 
-    def __init__(self, outbox: _Outbox, *, reports_clean: bool) -> None:
+    Of a result the parent's reporter only counts (`Tallies.counted_only`), it sends the count
+    of each rule, once, when it is done.
+    """
+
+    def __init__(
+        self,
+        outbox: _Outbox,
+        *,
+        reports_clean: bool,
+        counted_only: Callable[[ObjectResult], bool] | None = None,
+    ) -> None:
         self.outbox = outbox
         self.reports_clean = reports_clean
+        self.counted_only = counted_only
+        self.tallied: collections.Counter[str] = collections.Counter()
 
     def start(self) -> None:
         pass
 
     def result(self, result: ObjectResult) -> None:
+        if self.counted_only is not None and self.counted_only(result):
+            tallied = self.tallied
+            for violation in result.violations:
+                tallied[violation.rule] += 1
+            return
         self.outbox.put(_RESULT, result)
 
     def read_error(self, error: ReadError) -> None:
@@ -308,6 +359,8 @@ class _Recorder:
         self.outbox.put(_DONE, (file, observations, errors))
 
     def finish(self, summary: Summary) -> None:
+        if self.tallied:
+            self.outbox.put(_TALLY, dict(self.tallied))
         self.outbox.put(_END, summary)
         self.outbox.flush()
 
@@ -431,6 +484,7 @@ def _work(
     index: int,
     jobs: int,
     reports_clean: bool,
+    counted_only: Callable[[ObjectResult], bool] | None = None,
     progress: Progress | None,
     pipe: Connection,
 ) -> None:
@@ -449,7 +503,8 @@ def _work(
         )
         if said is not None:
             items = said.watch(items)
-        judge_stream(placed.mine(items), engine, _Recorder(outbox, reports_clean=reports_clean))
+        recorder = _Recorder(outbox, reports_clean=reports_clean, counted_only=counted_only)
+        judge_stream(placed.mine(items), engine, recorder)
     except BaseException:  # noqa: BLE001 - the parent reports it; nothing else would
         outbox.batch = [(0, _CRASH, traceback.format_exc())]
         outbox.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from runcontract.model import ObjectResult, ReadError, Severity, Summary, Violation
@@ -58,6 +59,15 @@ class TextReporter:
     def start(self) -> None:
         pass
 
+    def counted_only(self, result: ObjectResult) -> bool:
+        """No violation, or --quiet and only warnings (the common case of real traffic)."""
+        if self.quiet:
+            return all(v.severity is Severity.WARNING for v in result.violations)
+        return not result.violations
+
+    def tally(self, rules: Mapping[str, int]) -> None:
+        self.by_rule.update(rules)
+
     def result(self, result: ObjectResult) -> None:
         violations = result.violations
         if not violations:
@@ -70,7 +80,7 @@ class TextReporter:
             if self.quiet
             else violations
         )
-        if not shown:  # --quiet, and only warnings: the common case of real traffic
+        if not shown:  # counted only
             return
         run = f"{result.run_id or '<no id>'} ({result.status or 'no status'}, {result.profile})"
         kinds = Counter(_kind(v) for v in shown)

@@ -10,7 +10,7 @@ another process judges (`Passed.OVER`) becomes nothing; every other line is read
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -46,9 +46,9 @@ def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every
     # untried; `rest` doubles while that goes on (up to LONGEST_REST) and starts again from
     # FIRST_REST at the first line the lane clears. Verdicts are the same either way.
     missed, resting, rest = 0, 0, FIRST_REST
-    # A lane that routes lines between processes (validate --jobs) must see every line: a line
-    # it is not asked about would be read, and kept, by every process.
-    never_rests = getattr(fast_lane, "routes", False)
+    # A lane that routes lines between processes (validate --jobs) is asked of a line it rests
+    # on too, whether another process owns it: else every process would read it, and keep it.
+    passes_over: Callable[[bytes], bool] | None = getattr(fast_lane, "passes_over", None)
     try:
         for index, data in enumerate(chunks):
             chunk = partial + (data.removeprefix(UTF8_BOM) if index == 0 else data)
@@ -66,18 +66,20 @@ def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every
                 if fast_lane is not None:
                     if resting:
                         resting -= 1
+                        if passes_over is not None and passes_over(line):
+                            continue  # another process judges it
                     else:
                         judged = fast_lane(line, file, number)
+                        if judged is Passed.OVER:
+                            continue  # another process judges it: no hit, no miss
                         if judged is not None:
                             if missed:
                                 missed, rest = 0, FIRST_REST
-                            if judged is Passed.OVER:
-                                continue  # another process judges it
                             prejudged += 1
                             yield judged
                             continue
                         missed += 1
-                        if missed == MISSES_BEFORE_REST and not never_rests:
+                        if missed == MISSES_BEFORE_REST:
                             missed, resting, rest = 0, rest, min(2 * rest, LONGEST_REST)
                 yield from _read_line(line[:-1], number, ctx)
             if len(partial) > max_line:
