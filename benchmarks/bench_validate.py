@@ -6,7 +6,9 @@ deviation) as JSONL, or with `--mix real` N objects drawn from the REAL-REC obje
 `--mix broken` the synthetic runs of which 5% break one contract rule (`--mix all-broken`: every
 run breaks one), then in one process and alternating rounds:
   - baseline: read the file line by line and orjson.loads each line, nothing else;
-  - validate: the `runcontract validate` command on the same file (text report to a null sink).
+  - validate: the `runcontract validate` command on the same file (text report to a null sink),
+    as a user runs it (with `--jobs` as the default sets it for the file: the cores there are,
+    for a file this large), then in one process (`--jobs 1`), and so with `--no-lifecycle`.
 A break is drawn from the single-rule breaks of tests/engine/test_properties.py that apply to the
 run: half of them schema breaks (S001, whose detailed diagnostics python-jsonschema gives), half
 any rule. Prints objects/second of each, their ratio, and the process's peak memory. Machines
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from tests.synth import build_lifecycle, build_run  # noqa: E402
 
 from runcontract.cli import run  # noqa: E402
+from runcontract.jobs import jobs_for  # noqa: E402
 
 
 def generate(path: Path, objects: int, seed: int = 1, broken: float = 0.0) -> None:
@@ -146,8 +149,9 @@ def main() -> None:
         generate_mix(path, args.mix, args.objects)
         size = path.stat().st_size
         print(f"{args.objects} {args.mix} run objects, {size / 1e6:.1f} MB of JSONL")
+        jobs = jobs_for([str(path)], None)
         validate(path)  # warm up: compile schemas, import everything
-        base_best = check_best = alone_best = float("inf")
+        base_best = check_best = one_best = alone_best = float("inf")
         for round_number in range(1, args.rounds + 1):
             start = time.perf_counter()
             counted = baseline(path)
@@ -156,22 +160,27 @@ def main() -> None:
             validate(path)
             check = time.perf_counter() - start
             start = time.perf_counter()
-            validate(path, "--no-lifecycle")
+            validate(path, "--jobs", "1")
+            one = time.perf_counter() - start
+            start = time.perf_counter()
+            validate(path, "--jobs", "1", "--no-lifecycle")
             alone = time.perf_counter() - start
             base_best, check_best = min(base_best, base), min(check_best, check)
-            alone_best = min(alone_best, alone)
+            one_best, alone_best = min(one_best, one), min(alone_best, alone)
             print(
-                f"round {round_number}: orjson parse-only {counted / base:,.0f} objects/s, "
-                f"runcontract validate {args.objects / check:,.0f} objects/s "
-                f"(ratio {base / check:.3f}), with --no-lifecycle "
+                f"round {round_number}: orjson parse-only {counted / base:,.0f} objects/s; "
+                f"runcontract validate (--jobs {jobs}, the default here) "
+                f"{args.objects / check:,.0f} objects/s (ratio {base / check:.3f}); "
+                f"one process (--jobs 1) {args.objects / one:,.0f} objects/s "
+                f"(ratio {base / one:.3f}), with --no-lifecycle "
                 f"{args.objects / alone:,.0f} objects/s (ratio {base / alone:.3f})"
             )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"best: parse-only {args.objects / base_best:,.0f}/s, validate "
-            f"{args.objects / check_best:,.0f}/s, ratio {base_best / check_best:.3f} "
-            f"(--no-lifecycle {base_best / alone_best:.3f}); "
-            f"peak RSS {peak_mb:.0f} MB"
+            f"{args.objects / check_best:,.0f}/s, ratio {base_best / check_best:.3f}; "
+            f"--jobs 1 {base_best / one_best:.3f} (--no-lifecycle {base_best / alone_best:.3f}); "
+            f"peak RSS {peak_mb:.0f} MB (this process; workers apart)"
         )
 
 
