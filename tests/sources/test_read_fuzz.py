@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 
 from runcontract.model import Observation, ReadError
 from runcontract.sources import FileDone, Limits
+from runcontract.sources.context import FileContext
+from runcontract.sources.jsonl import read_lines
 
 from .helpers import CASSETTES, read_all
 
@@ -163,3 +166,61 @@ def test_recordings_with_arbitrary_parts(
 )
 def test_damaged_real_cassettes(folder: Path, prefix: bytes, cut: int, noise: bytes) -> None:
     check(folder, "in.yaml", prefix[:cut] + noise + prefix[cut:])
+
+
+def _line_items(data: bytes, cuts: list[int], max_line: int) -> list[tuple[str | None, str]]:
+    """What jsonl.read_lines makes of `data` given in chunks cut at `cuts`: each item's entry
+    and kind (a run's id, or the read error's message)."""
+    bounds = [0, *sorted(set(cuts)), len(data)]
+    chunks = [data[start:end] for start, end in itertools.pairwise(bounds) if end > start]
+    limits = Limits(max_line_bytes=max_line)
+    context = FileContext("f", limits, itertools.count().__next__)
+    found: list[tuple[str | None, str]] = []
+    for item in read_lines(chunks, context):
+        if isinstance(item, ReadError):
+            found.append((item.source.entry, item.message))
+        else:
+            assert isinstance(item, Observation)
+            found.append((item.source.entry, str(item.run.get("id"))))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(
+        st.sampled_from([b"", b"   ", b"{oops", b'{"id":"r%d"}', b'{"id":"r%d","x":"%s"}']),
+        max_size=12,
+    ),
+    pads=st.lists(st.integers(0, 60), min_size=12, max_size=12),
+    bom=st.booleans(),
+    last_newline=st.booleans(),
+    cuts=st.lists(st.integers(0, 1000), max_size=8),
+)
+def test_jsonl_lines_are_the_same_however_the_bytes_come_in_chunks(
+    lines: list[bytes], pads: list[int], bom: bool, last_newline: bool, cuts: list[int]
+) -> None:
+    """Lines cut across chunks, chunks with no line end, overlong lines across chunks, a BOM:
+    the items are those of the whole input read as one chunk, and each line's where it is."""
+    made = [
+        line.replace(b"%d", b"%d" % number).replace(b"%s", b"x" * pads[number])
+        for number, line in enumerate(lines)
+    ]
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(made) + (b"\n" if last_newline else b"")
+    max_line = 40
+    whole = _line_items(data, [], max_line)
+    # (the first chunk holds the BOM whole: a reader's first chunk is 1 MiB, or the whole file)
+    cut_at = [at for at in (cut % (len(data) + 1) for cut in cuts) if at >= 3 or not bom]
+    assert _line_items(data, cut_at, max_line) == whole
+    # and the whole reading, line by line
+    for number, line in enumerate(made, start=1):
+        entry = f"line {number}"
+        said = [kind for where, kind in whole if where == entry]
+        if len(line) > max_line:
+            assert said == [f"line is longer than {max_line} bytes, the limit; skipped"]
+        elif line.startswith(b'{"id"'):
+            assert said == [f"r{number - 1}"]
+        elif line.strip():
+            assert len(said) == 1
+            assert said[0].startswith("not valid JSON")
+        else:
+            assert said == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 import orjson
@@ -30,7 +30,7 @@ FIRST_REST = 64
 LONGEST_REST = 4096
 
 
-def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every line of large inputs
+def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs for every line of large inputs
     chunks: Iterable[bytes], ctx: FileContext
 ) -> Iterator[Observation | Prejudged | ReadError]:
     max_line = ctx.limits.max_line_bytes
@@ -50,12 +50,14 @@ def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every
     # on too, whether another process owns it: else every process would read it, and keep it.
     passes_over: Callable[[bytes], bool] | None = getattr(fast_lane, "passes_over", None)
     try:
-        for index, data in enumerate(chunks):
-            chunk = partial + (data.removeprefix(UTF8_BOM) if index == 0 else data)
-            cut = chunk.rfind(b"\n") + 1
-            partial = chunk[cut:]
-            # the chunk's whole lines, each with its "\n": a BytesIO finds them with memchr
-            for line in islice(io.BytesIO(chunk), chunk.count(b"\n", 0, cut)):
+        for data in _without_bom(chunks):
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                lines = _whole_lines(data, partial, cut)
+                partial = data[cut:]
+            else:  # no line ends in this chunk
+                lines, partial = (), partial + data
+            for line in lines:
                 number += 1
                 if overlong:
                     overlong = False
@@ -91,6 +93,26 @@ def read_lines(  # noqa: PLR0912 - one loop a line, kept flat: it runs for every
             yield from _read_line(partial, number + 1, ctx)
     finally:
         ctx.found += prejudged
+
+
+def _without_bom(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    chunks = iter(chunks)
+    return chain((next(chunks, b"").removeprefix(UTF8_BOM),), chunks)
+
+
+def _whole_lines(data: bytes, partial: bytes, cut: int) -> Iterable[bytes]:
+    """The lines that end in the chunk `data` (the last one ends at `cut`), each with its "\n",
+    the first joined to `partial`, the start of it that earlier chunks gave.
+
+    A BytesIO finds them with memchr, in the chunk's own bytes: the chunk is not copied to join
+    the first line to its start.
+    """
+    whole = io.BytesIO(data)
+    if not partial:
+        return islice(whole, data.count(b"\n", 0, cut))
+    first = data.find(b"\n") + 1
+    whole.seek(first)
+    return chain((partial + data[:first],), islice(whole, data.count(b"\n", first, cut)))
 
 
 def _read_line(line: bytes, number: int, ctx: FileContext) -> Iterator[Observation | ReadError]:
