@@ -31,7 +31,7 @@ import heapq
 import os
 import traceback
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
@@ -41,7 +41,7 @@ from runcontract.engine import Engine
 from runcontract.engine.fastlane import Prejudged
 from runcontract.model import ObjectResult, Observation, ReadError, Summary
 from runcontract.reporters import Reporter
-from runcontract.reporters.base import Tallies
+from runcontract.reporters.base import Prepares
 from runcontract.runner import Item, Progress, judge_stream, validate_paths
 from runcontract.sources import FileDone
 from runcontract.sources.context import FastLane, Passed
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 WORTH_SHARDING_BYTES: Final = 16 * 1_048_576
 _BATCH: Final = 512  # results sent to the parent at once
 
-_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH, _SAY_DONE, _TALLY = range(8)
+_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH, _SAY_DONE, _TALLY, _PREPARED = range(9)
 
 
 def cores() -> int:
@@ -115,7 +115,7 @@ def validate_in_jobs(
                 "index": index,
                 "jobs": jobs,
                 "reports_clean": reporter.reports_clean,
-                "counted_only": reporter.counted_only if isinstance(reporter, Tallies) else None,
+                "prepares": reporter if isinstance(reporter, Prepares) else None,
                 "progress": progress,
                 "pipe": sending,
             },
@@ -167,8 +167,10 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
                 done_parts = []
         elif kind == _SAY_DONE:
             done_said = True
+        elif kind == _PREPARED:
+            cast("Prepares", reporter).replay(payload)
         elif kind == _TALLY:
-            cast("Tallies", reporter).tally(payload)
+            cast("Prepares", reporter).tally(payload)
         elif says_to is not None:
             says_to.write(payload)
             says_to.flush()
@@ -325,32 +327,32 @@ class _Outbox:
 class _Recorder:
     """A reporter that sends what it is given to the parent, at the place of the current item.
 
-    Of a result the parent's reporter only counts (`Tallies.counted_only`), it sends the count
-    of each rule, once, when it is done.
+    For a reporter that `Prepares` (a copy of the parent's, inherited at the fork and asked only
+    what it would make of a result), it sends what the result comes to instead, or for a result
+    the reporter only counts, the count of each rule, once, when it is done.
     """
 
     def __init__(
-        self,
-        outbox: _Outbox,
-        *,
-        reports_clean: bool,
-        counted_only: Callable[[ObjectResult], bool] | None = None,
+        self, outbox: _Outbox, *, reports_clean: bool, prepares: Prepares | None = None
     ) -> None:
         self.outbox = outbox
         self.reports_clean = reports_clean
-        self.counted_only = counted_only
+        self.prepares = prepares
         self.tallied: collections.Counter[str] = collections.Counter()
 
     def start(self) -> None:
         pass
 
     def result(self, result: ObjectResult) -> None:
-        if self.counted_only is not None and self.counted_only(result):
+        prepares = self.prepares
+        if prepares is None:
+            self.outbox.put(_RESULT, result)
+        elif prepares.counted_only(result):
             tallied = self.tallied
             for violation in result.violations:
                 tallied[violation.rule] += 1
-            return
-        self.outbox.put(_RESULT, result)
+        else:
+            self.outbox.put(_PREPARED, prepares.prepared(result))
 
     def read_error(self, error: ReadError) -> None:
         self.outbox.put(_ERROR, error)
@@ -484,7 +486,7 @@ def _work(
     index: int,
     jobs: int,
     reports_clean: bool,
-    counted_only: Callable[[ObjectResult], bool] | None = None,
+    prepares: Prepares | None = None,
     progress: Progress | None,
     pipe: Connection,
 ) -> None:
@@ -503,7 +505,7 @@ def _work(
         )
         if said is not None:
             items = said.watch(items)
-        recorder = _Recorder(outbox, reports_clean=reports_clean, counted_only=counted_only)
+        recorder = _Recorder(outbox, reports_clean=reports_clean, prepares=prepares)
         judge_stream(placed.mine(items), engine, recorder)
     except BaseException:  # noqa: BLE001 - the parent reports it; nothing else would
         outbox.batch = [(0, _CRASH, traceback.format_exc())]

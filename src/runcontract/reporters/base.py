@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, TextIO, runtime_checkable
+from typing import Any, Protocol, TextIO, runtime_checkable
 
 from runcontract.model import ObjectResult, ReadError, Summary
 
@@ -25,17 +25,30 @@ class Reporter(Protocol):
 
 
 @runtime_checkable
-class Tallies(Protocol):
-    """A reporter that keeps of some results only how often each rule was broken (text under
-    --quiet, of a run with warnings only). `validate --jobs` workers count those themselves and
-    send the counts instead of the results."""
+class Prepares(Protocol):
+    """A reporter whose work on a result splits in two: what depends on the result alone
+    (`prepared`), and what depends on the results before it (`replay`, in order).
+
+    `validate --jobs` workers prepare their results and the parent replays them, which sends
+    less than the results and leaves the parent less to do. Of some results the reporter keeps
+    only how often each rule was broken (text under --quiet, of a run with warnings only): the
+    workers count those themselves and send the counts, once (`tally`).
+    """
 
     def counted_only(self, result: ObjectResult) -> bool:
-        """Whether `result` comes to no more than its rules' counts (a pure function of it)."""
+        """Whether `result` comes to no more than its rules' counts."""
         ...
 
     def tally(self, rules: Mapping[str, int]) -> None:
         """Count these rules' violations, of results `counted_only` kept back."""
+        ...
+
+    def prepared(self, result: ObjectResult) -> Any:
+        """What `result` comes to, made of it alone (and the reporter's options)."""
+        ...
+
+    def replay(self, prepared: Any) -> None:
+        """Report what `prepared` gave, as `result` would report its result."""
         ...
 
 

@@ -27,6 +27,13 @@ _LAST_KEY = re.compile(r"^(?P<parent>.*)\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)$")
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
 
 
+# A line of the report: where, severity, rule and what is said; and for a violation of a recorded
+# request, the entry and the request as a command (shown for the first of each rule).
+Line = tuple[str, ...]
+# What a result comes to: the rules it broke, and its lines.
+Prepared = tuple[tuple[str, ...], list[Line]]
+
+
 def counted(number: int, noun: str) -> str:
     """`1 file`, `2 files`: a count with its noun in the number it takes."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
@@ -69,67 +76,71 @@ class TextReporter:
         self.by_rule.update(rules)
 
     def result(self, result: ObjectResult) -> None:
+        if result.violations:
+            self.replay(self.prepared(result))
+
+    def prepared(self, result: ObjectResult) -> Prepared:
+        """The rules `result` broke, and the lines it is told in: what depends on it alone."""
         violations = result.violations
-        if not violations:
-            return
-        by_rule = self.by_rule
-        for violation in violations:
-            by_rule[violation.rule] += 1
+        rules = tuple(violation.rule for violation in violations)
         shown = (
             [v for v in violations if v.severity is not Severity.WARNING]
             if self.quiet
             else violations
         )
         if not shown:  # counted only
-            return
+            return rules, []
         run = f"{result.run_id or '<no id>'} ({result.status or 'no status'}, {result.profile})"
+        where = redact(f"{result.source}: {run}: ")
+        entry = result.source.entry or result.source.file
         kinds = Counter(_kind(v) for v in shown)
         told: set[tuple[str, str, str, str]] = set()
+        lines: list[Line] = []
         for violation in shown:
             kind = _kind(violation)
             if kind is None or kinds[kind] < GROUPED_FROM:
-                self._line(result, run, violation, violation.path, violation.message)
+                said = f"{violation.path}: {violation.message}"
             elif kind not in told:
                 told.add(kind)
                 keys = [v.path.rsplit(".", 1)[1] for v in shown if _kind(v) == kind]
-                self._line(
-                    result,
-                    run,
-                    violation,
-                    f"{kind[2]} ({len(keys)} keys)",
-                    f"{kind[3]}: {', '.join(keys)}",
-                )
-
-    def _line(
-        self, result: ObjectResult, run: str, violation: Violation, path: str, message: str
-    ) -> None:
-        where = redact(f"{result.source}: {run}: ")
-        said = redact(f"{path}: {message}")
-        if self.colour and self.console is None:
-            from runcontract.cli.terminal import console  # noqa: PLC0415 - only on a terminal
-
-            self.console = console(self.stream, colour=True)
-        if self.console is None:
-            self.stream.write(f"{where}{violation.severity.value} {violation.rule} {said}\n")
-        else:
-            from rich.text import Text  # noqa: PLC0415
-
-            style = _STYLES[violation.severity]
-            self.console.print(
-                Text.assemble(
-                    (where, "dim"),
-                    (violation.severity.value, style),
-                    " ",
-                    (violation.rule, "bold"),
-                    " ",
-                    said,
-                )
+                said = f"{kind[2]} ({len(keys)} keys): {kind[3]}: {', '.join(keys)}"
+            else:
+                continue
+            lines.append(
+                (where, violation.severity.value, violation.rule, redact(said))
+                + ((entry, violation.reproduce) if violation.reproduce is not None else ())
             )
-        # one command per rule: the first example is enough to see the finding again
-        if violation.reproduce is not None and violation.rule not in self.reproduced:
-            self.reproduced.add(violation.rule)
-            entry = result.source.entry or result.source.file
-            self.stream.write(f"  reproduce ({entry}): {redact(violation.reproduce)}\n")
+        return rules, lines
+
+    def replay(self, prepared: Prepared) -> None:
+        """Write what `prepared` gave, in order: each rule's first request as a command once."""
+        rules, lines = prepared
+        self.by_rule.update(rules)
+        for line in lines:
+            where, severity, rule, said = line[:4]
+            if self.colour and self.console is None:
+                from runcontract.cli.terminal import console  # noqa: PLC0415 - on a terminal
+
+                self.console = console(self.stream, colour=True)
+            if self.console is None:
+                self.stream.write(f"{where}{severity} {rule} {said}\n")
+            else:
+                from rich.text import Text  # noqa: PLC0415
+
+                self.console.print(
+                    Text.assemble(
+                        (where, "dim"),
+                        (severity, _STYLES[Severity(severity)]),
+                        " ",
+                        (rule, "bold"),
+                        " ",
+                        said,
+                    )
+                )
+            # one command per rule: the first example is enough to see the finding again
+            if len(line) > 4 and rule not in self.reproduced:
+                self.reproduced.add(rule)
+                self.stream.write(f"  reproduce ({line[4]}): {redact(line[5])}\n")
 
     def read_error(self, error: ReadError) -> None:
         self.stream.write(redact(f"{error.source}: unreadable: {error.message}") + "\n")
