@@ -41,7 +41,14 @@ def assert_same(one: Outcome, two: Outcome) -> None:
 
 
 @pytest.mark.parametrize(
-    "options", [("--format", "json"), ("--format", "text"), ("--quiet",), ("--format", "junit")]
+    "options",
+    [
+        ("--format", "json"),
+        ("--format", "json", "--quiet"),
+        ("--format", "text"),
+        ("--quiet",),
+        ("--format", "junit"),
+    ],
 )
 def test_the_real_corpus_is_reported_alike(options: tuple[str, ...]) -> None:
     one, two = both(*options, "--progress", str(CORPUS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 import orjson
@@ -94,8 +95,18 @@ class JsonReporter:
         self.stream.write('{"results": [')
 
     def result(self, result: ObjectResult) -> None:
-        if self.quiet and not result.violations:
-            return
+        if not self.counted_only(result):
+            self.replay(self.prepared(result))
+
+    def counted_only(self, result: ObjectResult) -> bool:
+        """--quiet and no violation: not reported at all."""
+        return self.quiet and not result.violations
+
+    def tally(self, rules: Mapping[str, int]) -> None:
+        pass  # this report has no counts by rule
+
+    def prepared(self, result: ObjectResult) -> str:
+        """The result's item of the document, rendered."""
         item = {
             "source": str(result.source),
             "run_id": result.run_id,
@@ -103,7 +114,10 @@ class JsonReporter:
             "profile": result.profile.value if result.profile else None,
             "violations": [violation_json(v) for v in result.violations],
         }
-        self.stream.write(("\n" if self._first else ",\n") + _dump(item))
+        return _dump(item)
+
+    def replay(self, prepared: str) -> None:
+        self.stream.write(("\n" if self._first else ",\n") + prepared)
         self._first = False
 
     def read_error(self, error: ReadError) -> None:
