@@ -42,7 +42,7 @@ def transitions() -> dict[str, frozenset[str]]:
     return {str(status): frozenset(str(n) for n in nexts) for status, nexts in table.items()}
 
 
-class RunFacts(msgspec.Struct, kw_only=True, gc=False):
+class RunFacts(msgspec.Struct, gc=False):
     """What the lifecycle rules look at in one observation of a run.
 
     One is kept for each run in the window, so it is a Struct the garbage collector does not
