@@ -70,23 +70,16 @@ def run_type(profile: Profile, bundle: dict[str, Any] | None = None) -> Any:
     return Builder(f"Run{profile.name.title()}_", raw_any=True).build(by_status)
 
 
-_v1_keys = attrgetter(*sorted(V1_ONLY_KEYS))
-_NONE_OF_V1 = (msgspec.UNSET,) * len(V1_ONLY_KEYS)
-
-
-def _seed_holds(run: Any) -> bool:
-    return _v1_keys(run) == _NONE_OF_V1
-
-
-def _v2_holds(run: Any) -> bool:
-    return run.file_ids is msgspec.UNSET
-
-
-def _v1_holds(run: Any) -> bool:
-    return True  # v1 requires file_ids and incomplete_details, so detect_profile says v1
-
-
-_PROFILE_HOLDS = {Profile.SEED: _seed_holds, Profile.V1: _v1_holds, Profile.V2: _v2_holds}
+# The keys that must be missing from a run the lane took as this profile on a guess from its
+# bytes, for `detect_profile` to say the same: a v2 run has no file_ids, a seed run none of the
+# keys v1 added; v1 requires file_ids and incomplete_details, so its decoder says v1 alone.
+_MISSING_WHEN_GUESSED = {
+    Profile.SEED: tuple(sorted(V1_ONLY_KEYS)),
+    Profile.V1: (),
+    Profile.V2: ("file_ids",),
+}
+# the profiles as constants: an enum member's lookup (Profile.V2) costs a call each line
+_SEED, _V1, _V2 = Profile.SEED, Profile.V1, Profile.V2
 
 
 # The fields the residue, the lifecycle and the report read. A run's many struct types defeat
@@ -200,21 +193,21 @@ def _relaxed_keys(strict: dict[str, Any], relaxed: dict[str, Any]) -> _Relaxed:
     return _Relaxed(tuple(nullable), tuple(unbounded), tuple(optional))
 
 
-# What judges a decoded run: its Prejudged, or None when a residue form is broken
-JudgeRun = Callable[[Any, str, int], "Prejudged | None"]
+# What judges a line as one profile's: its Prejudged, or None. With `guessed`, the profile was
+# guessed from the line's bytes, and the decoded run must show it is that profile's.
+JudgeLine = Callable[[bytes, str, int, bool], "Prejudged | None"]
 
 
 class _Lane(NamedTuple):
-    """One profile's compiled part: the decoder, and the judge of a decoded run."""
+    """One profile's compiled part: the judge of a line, and whether its type is relaxed."""
 
-    decode: Callable[[bytes], Any]
-    judge: JudgeRun
+    judge: JudgeLine
     relaxed: bool  # the type takes the real API's deviations
 
 
 def _strict_lane(profile: Profile) -> _Lane:
     decode, order = _compiled(profile, profile_schema(profile).bundle)
-    return _Lane(decode, _judge_run(profile, order, None, None), False)
+    return _Lane(_judge_line(profile, decode, order, None, None), False)
 
 
 _KNOWN_KEPT = 1024
@@ -226,7 +219,7 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviation
     """
     where = _relaxed_keys(profile_schema(profile).bundle, relaxed)
     decode, order = _compiled(profile, relaxed)
-    return _Lane(decode, _judge_run(profile, order, where, find), True)
+    return _Lane(_judge_line(profile, decode, order, where, find), True)
 
 
 def _deviations_of(
@@ -257,23 +250,37 @@ def _deviations_of(
     return found
 
 
-def _judge_run(
+def _judge_line(
     profile: Profile,
+    decode: Callable[[bytes], Any],
     order: tuple[str, ...],
     where: _Relaxed | None,
     find: FindDeviations | None,
-) -> JudgeRun:
-    """The judge of a decoded run of `profile` (its struct's fields in `order`), written as one
-    function: the fields READ, the rules' residue forms inlined (fastpath.inlined), the
-    lifecycle facts, for a relaxed type what the run shows of a relaxation, and the Prejudged.
+) -> JudgeLine:
+    """The judge of a line as `profile`'s (`decode`s it; its structs' fields in `order`),
+    written as one function: the decode, the profile a guess needs (_MISSING_WHEN_GUESSED), the
+    fields READ, the rules' residue forms inlined (fastpath.inlined), the lifecycle facts, for
+    a relaxed type what the run shows of a relaxation, and the Prejudged.
 
     One function, since it runs once a line: a call and a tuple less for each of its steps is
-    what the lane's own work mostly is. Its parts are those `lifecycle.facts_of` and
-    `fastpath.residues_hold` give for the run's dict; tests hold them to those.
+    what the lane's own work mostly is. Its parts are those `lifecycle.facts_of` and the
+    residue forms give for the run's dict; tests hold them to those.
     """
-    lines = ["def judge(run, file, number):", "    t = astuple(run)"]
+    lines = [
+        "def judge(line, file, number, guessed):",
+        "    try:",
+        "        run = decode(line)",
+        "    except (ValueError, RecursionError):  # a broken rule, not JSON, or nested too deep",
+        "        return None",
+        "    t = astuple(run)",
+    ]
+    missing = _MISSING_WHEN_GUESSED[profile]
+    if missing:
+        present = " or ".join(f"t[{order.index(name)}] is not UNSET" for name in missing)
+        lines += [f"    if guessed and ({present}):", "        return None"]
     lines += [f"    r_{name} = t[{order.index(name)}]" for name in READ]
     namespace: dict[str, Any] = {
+        "decode": decode,
         "astuple": astuple,
         "UNSET": msgspec.UNSET,
         "counts_of": _counts,
@@ -335,7 +342,7 @@ def _judge_run(
         "    return new(Prejudged, (r_id, status, PROFILE, facts, findings, source))",
     ]
     exec(_code("\n".join(lines), profile), namespace)  # noqa: S102 - the lane's own code
-    judge: JudgeRun = namespace["judge"]
+    judge: JudgeLine = namespace["judge"]
     return judge
 
 
@@ -403,6 +410,7 @@ class FastLane:
         # Each profile's types are compiled when a line first needs them (some 20 ms each), so
         # a file of one profile, or one with no JSON Lines at all, pays for no other.
         self._lanes: PerProfile[_Lane | None] = PerProfile(_unless_unsupported(compiled))
+        self._judges: PerProfile[JudgeLine] = PerProfile(self._judge_of)
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
@@ -415,7 +423,12 @@ class FastLane:
         True when the lane takes the real API's deviations for this profile too.
         """
         lane = self._lanes[profile] = self._compile(profile)
+        self._judges.pop(profile, None)
         return lane.relaxed
+
+    def _judge_of(self, profile: Profile) -> JudgeLine:
+        lane = self._lanes[profile]
+        return _judges_nothing if lane is None else lane.judge
 
     def judge(self, line: bytes, file: str = "-", number: int = 1) -> Prejudged | None:
         """The verdict on `line`, line `number` of `file`, when the lane knows it; else None."""
@@ -427,33 +440,18 @@ class FastLane:
                 return None
         if self._max_digits and len(line) > self._max_digits and self._huge_number.search(line):
             return None
+        judges = self._judges
         if self.profile is not None:
-            return self._clean_as(line, self.profile, None, file, number)
+            return judges[self.profile](line, file, number, False)
         # A guess from the bytes, to try the likely decoder first; the struct then tells. A v2
         # run may name file_ids inside tool_resources, so a v2 decoder has the last word. The
         # keys that tell are found from the end: the API and the SDKs write them late.
         at = line.rfind(b'"file_ids"')
         if at < 0 or line[at - 1 : at] == b"{":  # none, or the first key of tool_resources' own
-            return self._clean_as(line, Profile.V2, _v2_holds, file, number)
-        guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
-        clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess], file, number)
-        return clean or self._clean_as(line, Profile.V2, _v2_holds, file, number)
+            return judges[_V2](line, file, number, True)
+        guess = _V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else _SEED
+        return judges[guess](line, file, number, True) or judges[_V2](line, file, number, True)
 
-    def _clean_as(
-        self,
-        line: bytes,
-        profile: Profile,
-        holds: Callable[[Any], bool] | None,
-        file: str,
-        number: int,
-    ) -> Prejudged | None:
-        lane = self._lanes[profile]
-        if lane is None:
-            return None
-        try:
-            run = lane.decode(line)
-        except (ValueError, RecursionError):  # a broken rule, not JSON, or nested too deep
-            return None
-        if holds is not None and not holds(run):
-            return None
-        return lane.judge(run, file, number)
+
+def _judges_nothing(line: bytes, file: str, number: int, guessed: bool) -> None:
+    """The judge of a profile the lane cannot compile: its lines go the usual way."""
