@@ -103,6 +103,9 @@ def judge_stream(
     exchanges = RecordedExchanges(engine, reporter, summary)
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
+    deviations = engine.deviations
+    tracker = judging.tracker  # what Judging.judge_facts asks, asked here without the call
+    observe = tracker.observe_facts if tracker is not None else None
     found: list[Violation] = []  # what the lifecycle finds on a prejudged run (seldom anything)
     passed = 0  # prejudged runs without a violation, added to the summary at the end
     for item in items:
@@ -110,8 +113,9 @@ def judge_stream(
             # the common case of large inputs, kept short: a run judged straight from its bytes
             run_id, status, profile, facts, findings, source = item
             if findings:
-                found = engine.deviations(findings, profile, source)
-            judging.judge_facts(run_id, profile, facts, source, found)
+                found = deviations(findings, profile, source)
+            if observe is not None:
+                observe(run_id, profile, facts, source, found)
             if found:
                 result = ObjectResult(source, run_id, status, profile, found)
                 found = []

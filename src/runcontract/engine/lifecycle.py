@@ -217,8 +217,10 @@ class LifecycleTracker:
         self.files_in_order = files_in_order
         self.window = window
         self.forgotten = 0
-        # in the order last seen: a run seen again is moved to the end, the oldest is let go
-        self._runs: OrderedDict[str, _Seen] = OrderedDict()
+        # in the order last seen: a run seen again is moved to the end, the oldest is let go.
+        # A dict keeps that order too, and costs less to add to: it becomes an OrderedDict, which
+        # can let the oldest go, when the window is first full (most inputs never fill it).
+        self._runs: dict[str, _Seen] = {}
         self._table = transitions()
         # the status changes no rule objects to, so most changes cost one set lookup
         self._allowed = frozenset(
@@ -271,11 +273,13 @@ class LifecycleTracker:
         """`observe` for an observation with no request and no stream event, from its facts."""
         runs = self._runs
         before = runs.pop(run_id, None)
-        if before is None:
-            runs[run_id] = _Seen(facts, source[0], source[1], False, None)
+        if before is None:  # the run's first observation, by far the most common
+            file, entry = source
+            runs[run_id] = _Seen(facts, file, entry, False, None)
         elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
-            runs[run_id] = _Seen(facts, source[0], source[1], before.resumed, before.answered)
+            file, entry = source
+            runs[run_id] = _Seen(facts, file, entry, before.resumed, before.answered)
         else:
             runs[run_id] = self._follow(
                 before, _Now(facts, source, profile, violations, None), None
@@ -287,7 +291,10 @@ class LifecycleTracker:
         """The oldest run leaves the window. Counted when it had not ended: its next observation
         is certain and will be judged without its history. A run that ended is rarely seen
         again, and then only the rules on a finished run would miss it."""
-        _, oldest = self._runs.popitem(last=False)
+        runs = self._runs
+        if not isinstance(runs, OrderedDict):
+            runs = self._runs = OrderedDict(runs)  # in the same order: a dict's is insertion's
+        _, oldest = runs.popitem(last=False)
         if oldest.facts.status not in TERMINAL_STATUSES:
             self.forgotten += 1
 
