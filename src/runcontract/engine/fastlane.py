@@ -292,28 +292,33 @@ def _judge_line(
         "RunFacts": RunFacts,
         "PROFILE": profile,
     }
-    relaxes = where is not None and find is not None and any(where)
-    if where is not None and find is not None and relaxes:
-        # what the run shows of a relaxation, read before a missing key is read as null
-        shows = [f"t[{order.index(name)}] is None" for name in where.nullable]
-        shows += [f"t[{order.index(name)}] is UNSET" for name in where.optional]
+    # what a run shows of a relaxation (any of it: its deviations are looked for), read from the
+    # struct's values, before a missing key is read as null
+    shows, shown = "", ""
+    if where is not None and find is not None and any(where):
+        flags = [f"t[{order.index(name)}] is None" for name in where.nullable]
+        flags += [f"t[{order.index(name)}] is UNSET" for name in where.optional]
+        below = []
         for number, (name, least) in enumerate(where.unbounded):
             namespace[f"LEAST_{number}"] = least
             value = f"t[{order.index(name)}]"
-            shows.append(
-                f"({value} if {value}.__class__ is int and {value} < LEAST_{number} else None)"
-            )
-        lines.append(f"    shown = ({', '.join(shows)},)")
-        flags = len(where.nullable) + len(where.optional)
-        namespace["NOTHING_SHOWN"] = (False,) * flags + (None,) * len(where.unbounded)
+            below.append((f"{value}.__class__ is int and {value} < LEAST_{number}", value))
+        shows = " or ".join([*flags, *(f"({test})" for test, _ in below)])
+        shown = ", ".join([*flags, *(f"({value} if {test} else None)" for test, value in below)])
         namespace["found"] = _deviations_of(where, find)
         if not set(where.optional).isdisjoint(READ):
             # the keys a deviation lets go missing read as null, as a dict's .get has them
             lines += [f"    if r_{name} is UNSET: r_{name} = None" for name in READ]
     lines += [
         "    counts = None if r_usage is None else counts_of(r_usage)",
-        "    names = [tool.function.name for tool in r_tools if tool.rc_tag == 'function']"
-        " if r_tools else NO_NAMES",
+        # a loop, not a comprehension (a call each line): most runs have a tool, few a function
+        "    names = NO_NAMES",
+        "    if r_tools:",
+        "        for tool in r_tools:",
+        "            if tool.rc_tag == 'function':",
+        "                if names is NO_NAMES:",
+        "                    names = []",
+        "                names.append(tool.function.name)",
         "    calls = None if r_required_action is None else [(c.id, c.function.name,"
         " c.function.arguments) for c in r_required_action.submit_tool_outputs.tool_calls]",
         "    ends = (r_completed_at, r_failed_at, r_cancelled_at)",
@@ -335,9 +340,9 @@ def _judge_line(
     lines += [
         "    status = run.rc_tag",
         f"    facts = RunFacts({arguments})",
-        "    findings = NO_FINDINGS"
-        if not relaxes
-        else "    findings = NO_FINDINGS if shown == NOTHING_SHOWN else found(run, shown)",
+        f"    findings = found(run, ({shown},)) if {shows} else NO_FINDINGS"
+        if shows
+        else "    findings = NO_FINDINGS",
         "    source = new(Source, (file, f'line {number}'))",
         "    return new(Prejudged, (r_id, status, PROFILE, facts, findings, source))",
     ]
