@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from operator import attrgetter
 from types import CodeType
@@ -141,11 +141,15 @@ FindDeviations = Callable[[dict[str, Any]], list[Finding]]
 NO_FINDINGS: list[Finding] = []
 
 
-class Prejudged(NamedTuple):
+class Prejudged(msgspec.Struct, gc=False):
     """A JSON Lines entry the lane judged straight from its bytes: a run that breaks no rule.
 
     Its id, status and profile, its lifecycle facts, the schema deviations of the real API
-    found in it (none for the many runs that keep the spec as written), and where it is.
+    found in it (none for the many runs that keep the spec as written), and where it is: its
+    file and entry ("line 12"), made its `source` only when that is asked for (a clean run's
+    report and lifecycle need only the two strings). A Struct, not a named tuple: one is made a
+    line. It unpacks as the named tuple it was, (run_id, status, profile, facts, findings,
+    source).
     """
 
     run_id: str
@@ -153,7 +157,17 @@ class Prejudged(NamedTuple):
     profile: Profile
     facts: RunFacts
     findings: list[Finding]
-    source: Source
+    file: str
+    entry: str
+
+    @property
+    def source(self) -> Source:
+        return _new_tuple(Source, (self.file, self.entry))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(
+            (self.run_id, self.status, self.profile, self.facts, self.findings, self.source)
+        )
 
 
 class _Relaxed(NamedTuple):
@@ -288,7 +302,6 @@ def _judge_line(
         "NO_FINDINGS": NO_FINDINGS,
         "new": _new_tuple,
         "Prejudged": Prejudged,
-        "Source": Source,
         "RunFacts": RunFacts,
         "PROFILE": profile,
     }
@@ -343,8 +356,7 @@ def _judge_line(
         f"    findings = found(run, ({shown},)) if {shows} else NO_FINDINGS"
         if shows
         else "    findings = NO_FINDINGS",
-        "    source = new(Source, (file, f'line {number}'))",
-        "    return new(Prejudged, (r_id, status, PROFILE, facts, findings, source))",
+        "    return Prejudged(r_id, status, PROFILE, facts, findings, file, f'line {number}')",
     ]
     exec(_code("\n".join(lines), profile), namespace)  # noqa: S102 - the lane's own code
     judge: JudgeLine = namespace["judge"]

@@ -271,16 +271,30 @@ class LifecycleTracker:
         violations: list[Violation],
     ) -> None:
         """`observe` for an observation with no request and no stream event, from its facts."""
+        file, entry = source
+        self.observe_entry(run_id, profile, facts, file, entry, violations=violations)
+
+    def observe_entry(
+        self,
+        run_id: str,
+        profile: Profile,
+        facts: RunFacts,
+        file: str,
+        entry: str | None,
+        *,
+        violations: list[Violation],
+    ) -> None:
+        """`observe_facts`, with the observation's source as its two strings (the fast lane's
+        runs make a Source only for a report)."""
         runs = self._runs
         before = runs.pop(run_id, None)
         if before is None:  # the run's first observation, by far the most common
-            file, entry = source
             runs[run_id] = _Seen(facts, file, entry, False, None)
         elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
-            file, entry = source
             runs[run_id] = _Seen(facts, file, entry, before.resumed, before.answered)
         else:
+            source: Source = _new_tuple(Source, (file, entry))
             runs[run_id] = self._follow(
                 before, _Now(facts, source, profile, violations, None), None
             )
