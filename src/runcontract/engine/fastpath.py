@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import inspect
 import linecache
 import textwrap
 from collections.abc import Callable, Mapping
@@ -182,12 +181,15 @@ def _definition(holds: Callable[[RunFields], bool]) -> ast.stmt:
 
     Its last line is the last one its code covers (a statement may end a few lines after, on a
     closing bracket): quicker than inspect.getsource, whose tokenizer takes some milliseconds
-    to set up, in every process that judges JSON Lines.
+    to set up, in every process that judges JSON Lines. InliningError when its source is not
+    to be had (a form made by exec, an install without its .py files).
     """
     code = holds.__code__
     lines = linecache.getlines(code.co_filename)
     first = code.co_firstlineno - 1
-    last = max((end for _, end, _, _ in code.co_positions() if end is not None), default=first)
+    covered = [line for _, _, line in code.co_lines() if line is not None]
+    covered += [end for _, end, _, _ in code.co_positions() if end is not None]
+    last = max(covered, default=first + 1)
     for stop in range(last, min(last + 8, len(lines)) + 1):
         try:
             tree = ast.parse(textwrap.dedent("".join(lines[first:stop])))
@@ -195,7 +197,7 @@ def _definition(holds: Callable[[RunFields], bool]) -> ast.stmt:
             continue
         if tree.body and getattr(tree.body[0], "name", None) == holds.__name__:
             return tree.body[0]
-    return ast.parse(textwrap.dedent(inspect.getsource(holds))).body[0]
+    raise InliningError(f"the source of {holds.__name__} is not to be had")
 
 
 def _returns_as_exits(statements: list[ast.stmt], failed: ast.Constant) -> list[ast.stmt]:
