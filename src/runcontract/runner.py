@@ -103,24 +103,34 @@ def judge_stream(
     exchanges = RecordedExchanges(engine, reporter, summary)
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
+    deviations = engine.deviations
+    tracker = judging.tracker  # what Judging.judge_facts asks, asked here without the call
+    observe = tracker.observe_entry if tracker is not None else None
     found: list[Violation] = []  # what the lifecycle finds on a prejudged run (seldom anything)
     passed = 0  # prejudged runs without a violation, added to the summary at the end
     for item in items:
         if isinstance(item, Prejudged):
-            # the common case of large inputs, kept short: a run judged straight from its bytes
-            run_id, status, profile, facts, findings, source = item
+            # the common case of large inputs, kept short: a run judged straight from its bytes;
+            # its Source is made only for a report
+            findings = item.findings
             if findings:
-                found = engine.deviations(findings, profile, source)
-            judging.judge_facts(run_id, profile, facts, source, found)
+                source = item.source
+                found = deviations(findings, item.profile, source)
+            if observe is not None:
+                observe(
+                    item.run_id, item.profile, item.facts, item.file, item.entry, violations=found
+                )
             if found:
-                result = ObjectResult(source, run_id, status, profile, found)
+                if not findings:  # the lifecycle's alone
+                    source = item.source
+                result = ObjectResult(source, item.run_id, item.status, item.profile, found)
                 found = []
                 count(summary, result)
                 report(result)
                 continue
             passed += 1
             if reports_clean:
-                report(ObjectResult(source, run_id, status, profile, []))
+                report(ObjectResult(item.source, item.run_id, item.status, item.profile, []))
         elif isinstance(item, Observation):
             result = judging.judge(item)
             if result.violations and item.request is not None:

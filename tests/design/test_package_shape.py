@@ -18,6 +18,8 @@ INTERNAL = {
     "runcontract.cli._Exit": "argparse finished (--help, --version); run() returns its status",
     "runcontract.engine.typed.Unsupported": "a schema the fast lane cannot type; the engine "
     "then judges the slow way",
+    "runcontract.engine.fastpath.InliningError": "a residue form the fast lane cannot copy "
+    "into its judge; the judge calls the form instead",
     "runcontract.engine.fastlane.FastLaneWarning": "a warning category, never raised: the lane "
     "could not be built (an error in the tests, which turn warnings into errors)",
     "runcontract.gate.driver.ScenarioStopped": "a scenario that cannot go on; the driver "

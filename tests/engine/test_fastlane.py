@@ -28,7 +28,7 @@ from runcontract.engine import Engine
 from runcontract.engine.fastlane import FastLane, Prejudged
 from runcontract.engine.lifecycle import facts_of
 from runcontract.engine.profiles import detect_profile
-from runcontract.model import Observation, Profile, ReadError
+from runcontract.model import Observation, Profile, ReadError, Source
 from runcontract.reporters import JsonReporter
 from runcontract.runner import judge_stream, validate_paths
 from runcontract.sources import read_paths
@@ -387,6 +387,24 @@ def test_deviations_found_on_the_decoded_struct_are_the_slow_ways_line_after_lin
                 assert judged is not None, run
                 seen.add(tuple(sorted(f.code for f in judged.findings)))
     assert {(), ("D001",), ("D002",), ("D003",), ("D001", "D002", "D003")} <= seen
+
+
+def test_a_prejudged_run_says_where_it_is_and_unpacks_as_its_named_tuple_did() -> None:
+    run = build_run(random.Random(3), "v2")
+    judged = engine_lane().judge(orjson.dumps(run), "runs.jsonl", 7)
+    assert judged is not None
+    assert (judged.file, judged.entry) == ("runs.jsonl", "line 7")
+    assert type(judged.source) is Source
+    assert judged.source == Source("runs.jsonl", "line 7")
+    run_id, status, profile, facts, findings, source = judged
+    assert (run_id, status, profile, facts, findings, source) == (
+        run["id"],
+        run["status"],
+        Profile.V2,
+        facts_of(run),
+        [],
+        judged.source,
+    )
 
 
 def test_a_crlf_line_is_accepted() -> None:

@@ -10,6 +10,8 @@ verdict on runs that break each rule and runs that keep them all.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
@@ -17,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runcontract.catalogue import declarations, load_catalogue
-from runcontract.engine.fastpath import FastVerdict
+from runcontract.engine.fastpath import FastVerdict, inlined, inlines, residues_hold
 from runcontract.engine.schemacheck import SchemaCheck, schema_deviations
 from runcontract.model import Profile
 from runcontract.rules import OBJECT_CHECKS
-from runcontract.rules.registry import RESIDUE_FORMS, SCHEMA_FORMS
+from runcontract.rules.registry import RESIDUE_FORMS, SCHEMA_FORMS, RunFields
 from tests.engine.breaks import BREAKS, Break
 from tests.engines import default_engine, engine_lane
 from tests.strategies import Run, runs
@@ -115,3 +117,107 @@ def test_a_run_keeping_every_rule_is_clean_in_every_form(run: Run) -> None:
     strict, relaxed = _verdicts(profile)
     assert strict.clean(run)
     assert relaxed.clean(run)
+
+
+# --- the residue forms inlined into one function (fastpath.inlined), as the lane runs them ---
+
+_times = st.none() | st.integers(-2, 12)
+_fields = st.builds(
+    RunFields,
+    id=st.sampled_from(["run_1", "rn_1", ""]),
+    thread_id=st.sampled_from(["thread_1", "thread", "t_1"]),
+    assistant_id=st.sampled_from(["asst_1", "ast_1"]),
+    created_at=st.integers(0, 10),
+    started_at=_times,
+    expires_at=_times,
+    ends=st.tuples(_times, _times, _times),
+    counts=st.none() | st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 6)),
+    names=st.lists(st.sampled_from(["f", "g", "bad name", "h-1", ""]), max_size=3),
+    calls=st.none()
+    | st.lists(
+        st.tuples(
+            st.sampled_from(["call_1", "call_2", "cal_3"]),
+            st.sampled_from(["f", "g", "z"]),
+            st.sampled_from(["{}", "{", '{"a": 1}', ""]),
+        ),
+        max_size=3,
+    ),
+)
+
+
+def test_every_residue_form_is_inlined() -> None:
+    # a form the inliner cannot copy is called instead: right, but the lane's speed is lost
+    assert [form.holds.__name__ for form in RESIDUE_FORMS if not inlines(form.holds)] == []
+
+
+@given(_fields)
+@settings(max_examples=400)
+def test_the_inlined_forms_hold_exactly_when_every_form_holds(fields: RunFields) -> None:
+    assert residues_hold()(fields) is all(form.holds(fields) for form in RESIDUE_FORMS)
+
+
+def _ends_early(run: RunFields) -> bool:
+    """A form of the shapes the inliner rewrites: early exits both ways, names of its own."""
+    counts = run.counts
+    if counts is None:
+        return True
+    if counts[0] > 2:
+        return False
+    if counts[1] > 2:
+        limit = 4
+    else:
+        if run.names:
+            return len(run.names) < 2
+        limit = 6
+    total = sum(counts)
+    return total < limit and run.id.startswith(_PREFIX)
+
+
+def _loops(run: RunFields) -> bool:
+    for name in run.names:  # noqa: SIM110 - a return inside a loop: called, not inlined
+        if name == "g":
+            return False
+    return True
+
+
+_PREFIX = "run_"
+
+
+def _together(*forms: Callable[[RunFields], bool]) -> Callable[[RunFields], bool]:
+    fields = {name: f"v_{name}" for name in RunFields._fields}
+    lines, namespace = inlined(forms, fields, failed=False)
+    source = "\n".join(
+        [
+            "def holds(run):",
+            f"    {', '.join(fields.values())}, = run",
+            *(f"    {line}" for line in lines),
+            "    return True",
+        ]
+    )
+    exec(source, namespace)  # noqa: S102 - the test's own forms
+    made: Callable[[RunFields], bool] = namespace["holds"]
+    return made
+
+
+def _sourceless() -> Callable[[RunFields], bool]:
+    namespace: dict[str, Any] = {}
+    exec("def _made(run):\n    return run.counts is None\n", namespace)  # noqa: S102 - no file
+    made: Callable[[RunFields], bool] = namespace["_made"]
+    return made
+
+
+@given(_fields)
+@settings(max_examples=300)
+def test_inlined_forms_with_early_exits_and_called_ones_agree_with_the_forms(
+    fields: RunFields,
+) -> None:
+    sourceless = _sourceless()
+    assert inlines(_ends_early)
+    assert not inlines(_loops)
+    assert not inlines(sourceless)  # called, its source not to be had
+    expected = _ends_early(fields) and _loops(fields)
+    assert _together(_ends_early, _loops)(fields) is expected
+    assert _together(_loops, _ends_early)(fields) is expected
+    assert _together(sourceless, _ends_early)(fields) is (
+        sourceless(fields) and _ends_early(fields)
+    )

@@ -13,7 +13,7 @@ from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 
 from runcontract.engine import Engine
-from runcontract.engine.lifecycle import LifecycleTracker, transitions
+from runcontract.engine.lifecycle import LifecycleTracker, facts_of, transitions
 from runcontract.model import ObjectResult, Observation, Request, Severity, Source, Violation
 from runcontract.vocabulary import TERMINAL_STATUSES
 from tests.engines import default_engine
@@ -303,6 +303,46 @@ def test_the_window_bounds_memory_and_counts_the_runs_let_go() -> None:
     assert small.runs == 3
     assert small.forgotten == 3
     assert [v.rule for v in feed(LifecycleTracker(default_engine())).violations] == ["L003"]
+
+
+@pytest.mark.parametrize("from_facts", [False, True], ids=["observe", "observe_facts"])
+def test_the_window_lets_go_the_run_seen_least_recently_not_first(from_facts: bool) -> None:
+    """A run seen again moves to the end: the next to be let go is the oldest of the others,
+    the first time the window fills (the tracker's dict becomes an OrderedDict then) and after.
+    """
+    rng = random.Random(10)
+    first, second, third, fourth, fifth = (
+        build_lifecycle(rng, "v2", "complete")[0] for _ in range(5)
+    )
+    tracker = LifecycleTracker(default_engine(), window=3)
+
+    def see(run: dict[str, Any], line: int) -> list[str]:
+        observation = Observation(run, Source("w.jsonl", f"line {line}"), line)
+        result = default_engine().judge(observation)
+        if from_facts:
+            assert result.run_id is not None
+            assert result.profile is not None
+            tracker.observe_facts(
+                result.run_id, result.profile, facts_of(run), observation.source, result.violations
+            )
+        else:
+            tracker.observe(observation, result)
+        return [v.rule for v in result.violations]
+
+    def moved(run: dict[str, Any]) -> dict[str, Any]:
+        changed = copy.deepcopy(run)
+        changed["thread_id"] = "thread_elsewhere"  # L003 against a remembered observation
+        return changed
+
+    for line, run in enumerate([first, second, third, first, fourth]):
+        see(run, line)  # fourth fills the window: second, seen least recently, is let go
+    assert tracker.runs == 3
+    assert see(moved(second), 5) == []  # judged afresh; third is let go
+    assert see(moved(first), 6) == ["L003"]  # remembered, though seen before third
+    see(fifth, 7)  # fourth is let go
+    assert see(moved(third), 8) == []  # second is let go
+    assert see(first, 9) == ["L003"]  # its thread changed back
+    assert tracker.runs == 3
 
 
 def test_runs_let_go_after_they_ended_are_not_counted_as_forgotten() -> None:

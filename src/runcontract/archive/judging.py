@@ -147,7 +147,8 @@ def judge_part(
             exchanges.judge(item)
             continue
         if isinstance(item, Prejudged):
-            run_id, status, profile, facts, deviations, source = item
+            run_id, status, profile, facts = item.run_id, item.status, item.profile, item.facts
+            deviations, source = item.findings, item.source
             found = engine.deviations(deviations, profile, source) if deviations else []
             if follow:
                 sent[bucket_of(run_id, buckets)].append(

@@ -20,20 +20,21 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
-from operator import attrgetter, itemgetter
+from operator import attrgetter
+from types import CodeType
 from typing import Any, NamedTuple, get_args
 
 import msgspec
 import orjson
 from msgspec.structs import astuple
 
-from runcontract.engine.fastpath import RESIDUES, contract_schema
+from runcontract.engine.fastpath import RESIDUES, contract_schema, inlined
 from runcontract.engine.lifecycle import RunFacts
 from runcontract.engine.profiles import V1_ONLY_KEYS, PerProfile
 from runcontract.model import Profile, Source
-from runcontract.rules.registry import Finding, RunFields
+from runcontract.rules.registry import Finding
 from runcontract.rules.usage import COUNTS
 from runcontract.schemas import profile_schema
 
@@ -69,27 +70,21 @@ def run_type(profile: Profile, bundle: dict[str, Any] | None = None) -> Any:
     return Builder(f"Run{profile.name.title()}_", raw_any=True).build(by_status)
 
 
-_v1_keys = attrgetter(*sorted(V1_ONLY_KEYS))
-_NONE_OF_V1 = (msgspec.UNSET,) * len(V1_ONLY_KEYS)
+# The keys that must be missing from a run the lane took as this profile on a guess from its
+# bytes, for `detect_profile` to say the same: a v2 run has no file_ids, a seed run none of the
+# keys v1 added; v1 requires file_ids and incomplete_details, so its decoder says v1 alone.
+_MISSING_WHEN_GUESSED = {
+    Profile.SEED: tuple(sorted(V1_ONLY_KEYS)),
+    Profile.V1: (),
+    Profile.V2: ("file_ids",),
+}
+# the profiles as constants: an enum member's lookup (Profile.V2) costs a call each line
+_SEED, _V1, _V2 = Profile.SEED, Profile.V1, Profile.V2
 
 
-def _seed_holds(run: Any) -> bool:
-    return _v1_keys(run) == _NONE_OF_V1
-
-
-def _v2_holds(run: Any) -> bool:
-    return run.file_ids is msgspec.UNSET
-
-
-def _v1_holds(run: Any) -> bool:
-    return True  # v1 requires file_ids and incomplete_details, so detect_profile says v1
-
-
-_PROFILE_HOLDS = {Profile.SEED: _seed_holds, Profile.V1: _v1_holds, Profile.V2: _v2_holds}
-
-
-# The fields the residue, the lifecycle and the report read, in the order of a struct's fields
-# (by name); read in one call, since a run's many struct types defeat Python's attribute caches.
+# The fields the residue, the lifecycle and the report read. A run's many struct types defeat
+# Python's attribute caches, so the lane's judge reads them from the struct's values in one call
+# (msgspec.structs.astuple), by their place among the struct's fields.
 READ = (
     "assistant_id",
     "cancelled_at",
@@ -105,12 +100,11 @@ READ = (
     "tools",
     "usage",
 )
-RUN_ID = READ.index("id")
 _counts = attrgetter(*COUNTS)
 
 
-def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """Picks READ from a struct's values (msgspec.structs.astuple), for every status's struct."""
+def _field_order(run_union: Any) -> tuple[str, ...]:
+    """The fields of every status's struct, in their order (the places of READ among them)."""
     from runcontract.engine.typed import Unsupported  # noqa: PLC0415 - as run_type does
 
     orders = {cls.__struct_fields__ for cls in get_args(run_union)}
@@ -120,83 +114,18 @@ def _picker(run_union: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     missing = set(READ) - set(order)
     if missing:
         raise Unsupported(f"a run without the fields {sorted(missing)}")
-    return itemgetter(*(order.index(name) for name in READ))
+    return tuple(order)
 
 
 _new_tuple = tuple.__new__  # a tuple type without its Python-level __new__, once per line
 
 
-def _clean_facts(fields: tuple[Any, ...], status: str) -> RunFacts | None:
-    """The rules' residue forms, on the fields READ of the decoded struct.
-
-    None when one is broken; else the run's lifecycle facts, as `lifecycle.facts_of` gives them
-    for its dict (they are made of the same fields, so they are made here, in the same pass).
-    """
-    (
-        assistant_id,
-        cancelled,
-        completed,
-        created,
-        expires,
-        failed,
-        run_id,
-        kind,
-        action,
-        started,
-        thread_id,
-        tools,
-        usage,
-    ) = fields
-    counts = None if usage is None else _counts(usage)
-    names = [t.function.name for t in tools if t.rc_tag == "function"] if tools else NO_NAMES
-    calls = (
-        None
-        if action is None
-        else [
-            (c.id, c.function.name, c.function.arguments)
-            for c in action.submit_tool_outputs.tool_calls
-        ]
-    )
-    shown = _new_tuple(
-        RunFields,
-        (
-            run_id,
-            thread_id,
-            assistant_id,
-            created,
-            started,
-            expires,
-            (completed, failed, cancelled),
-            counts,
-            names,
-            calls,
-        ),
-    )
-    for holds in RESIDUES:
-        if not holds(shown):
-            return None
-    return RunFacts(
-        status=status,
-        object=kind,
-        created_at=created,
-        thread_id=thread_id,
-        assistant_id=assistant_id,
-        started_at=started,
-        expires_at=expires,
-        completed_at=completed,
-        failed_at=failed,
-        cancelled_at=cancelled,
-        usage=counts,
-        call_ids=None if calls is None else tuple(sorted({call[0] for call in calls})),
-    )
-
-
-# A compiled run type: its decoder, and the picker of its fields READ
-Compiled = tuple[Callable[[bytes], Any], Callable[[tuple[Any, ...]], tuple[Any, ...]]]
+# A compiled run type: its decoder, and the order of its structs' fields
+Compiled = tuple[Callable[[bytes], Any], tuple[str, ...]]
 
 
 def _compiled(profile: Profile, bundle: dict[str, Any]) -> Compiled:
-    """A decoder of the runs `run_type` describes, and the picker of their fields READ."""
+    """A decoder of the runs `run_type` describes, and the order of their fields."""
     return _compiled_once(profile, orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS))
 
 
@@ -204,7 +133,7 @@ def _compiled(profile: Profile, bundle: dict[str, Any]) -> Compiled:
 def _compiled_once(profile: Profile, bundle: bytes) -> Compiled:
     # once a process for each schema: compiling takes some 20 ms, and each Engine asks
     run_union = run_type(profile, orjson.loads(bundle))
-    return msgspec.json.Decoder(run_union).decode, _picker(run_union)
+    return msgspec.json.Decoder(run_union).decode, _field_order(run_union)
 
 
 # What finds the schema deviations of a run dict that a relaxed schema allows
@@ -212,11 +141,15 @@ FindDeviations = Callable[[dict[str, Any]], list[Finding]]
 NO_FINDINGS: list[Finding] = []
 
 
-class Prejudged(NamedTuple):
+class Prejudged(msgspec.Struct, gc=False):
     """A JSON Lines entry the lane judged straight from its bytes: a run that breaks no rule.
 
     Its id, status and profile, its lifecycle facts, the schema deviations of the real API
-    found in it (none for the many runs that keep the spec as written), and where it is.
+    found in it (none for the many runs that keep the spec as written), and where it is: its
+    file and entry ("line 12"), made its `source` only when that is asked for (a clean run's
+    report and lifecycle need only the two strings). A Struct, not a named tuple: one is made a
+    line. It unpacks as the named tuple it was, (run_id, status, profile, facts, findings,
+    source).
     """
 
     run_id: str
@@ -224,7 +157,17 @@ class Prejudged(NamedTuple):
     profile: Profile
     facts: RunFacts
     findings: list[Finding]
-    source: Source
+    file: str
+    entry: str
+
+    @property
+    def source(self) -> Source:
+        return _new_tuple(Source, (self.file, self.entry))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(
+            (self.run_id, self.status, self.profile, self.facts, self.findings, self.source)
+        )
 
 
 class _Relaxed(NamedTuple):
@@ -264,70 +207,51 @@ def _relaxed_keys(strict: dict[str, Any], relaxed: dict[str, Any]) -> _Relaxed:
     return _Relaxed(tuple(nullable), tuple(unbounded), tuple(optional))
 
 
-class _Lane(NamedTuple):
-    """One profile's compiled part: the decoder, the picker of READ, and for a relaxed type the
-    finder of the deviations a decoded run shows (None: the strict type, which has none)."""
+# What judges a line as one profile's: its Prejudged, or None. With `guessed`, the profile was
+# guessed from the line's bytes, and the decoded run must show it is that profile's.
+JudgeLine = Callable[[bytes, str, int, bool], "Prejudged | None"]
 
-    decode: Callable[[bytes], Any]
-    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
-    find: Callable[[Any], list[Finding]] | None
-    may_lack: bool  # a READ field may be missing (UNSET), as a relaxed `required` allows
+
+class _Lane(NamedTuple):
+    """One profile's compiled part: the judge of a line, and whether its type is relaxed."""
+
+    judge: JudgeLine
     relaxed: bool  # the type takes the real API's deviations
 
 
 def _strict_lane(profile: Profile) -> _Lane:
-    return _Lane(*_compiled(profile, profile_schema(profile).bundle), None, False, False)
+    decode, order = _compiled(profile, profile_schema(profile).bundle)
+    return _Lane(_judge_line(profile, decode, order, None, None), False)
 
 
 _KNOWN_KEPT = 1024
 
 
-def _below(value: Any, least: Any) -> int | None:
-    """The value when it is an integer below `least` (a deviation shows it), else None."""
-    return value if value.__class__ is int and value < least else None
-
-
 def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviations) -> _Lane:
     """The lane of the relaxed type: one decode takes a run that keeps the spec or deviates as
     the real API does, and its deviations are found on the decoded struct, not a second parse.
-
-    The finder is the engine's own, given the relaxed keys' values as a dict would hold them (a
-    missing key left out). It is asked only of a run that shows what a relaxation allows (a
-    null, a missing key, a number below the strict minimum): any other run keeps the strict
-    schema, and has no deviation to find.
     """
     where = _relaxed_keys(profile_schema(profile).bundle, relaxed)
-    decode, pick = _compiled(profile, relaxed)
+    decode, order = _compiled(profile, relaxed)
+    return _Lane(_judge_line(profile, decode, order, where, find), True)
+
+
+def _deviations_of(
+    where: _Relaxed, find: FindDeviations
+) -> Callable[[Any, tuple[Any, ...]], list[Finding]]:
+    """The deviations of a run that shows what a relaxation allows (`shown`: which relaxed keys
+    are null or missing, and the numbers below a minimum).
+
+    The finder is the engine's own, given the relaxed keys' values as a dict would hold them (a
+    missing key left out). The findings depend on nothing but `shown`, so they are kept by it:
+    the same few deviations come back line after line. Shared, never mutated; bounded, since
+    numbers vary.
+    """
     keys = sorted({*where.nullable, *(name for name, _ in where.unbounded), *where.optional})
-    if not keys:
-        return _Lane(decode, pick, None, False, True)
-    nullable, unbounded, optional = where
     unset = msgspec.UNSET
-    # The findings depend on nothing but which relaxed keys are null or missing and the numbers
-    # below a minimum, so they are kept by those: the same few deviations come back line after
-    # line. Shared, never mutated; bounded, since numbers vary.
     known: dict[tuple[Any, ...], list[Finding]] = {}
 
-    def found_in(run: Any) -> list[Finding]:
-        for name in nullable:
-            if getattr(run, name) is None:
-                break
-        else:
-            for name in optional:
-                if getattr(run, name) is unset:
-                    break
-            else:
-                for name, least in unbounded:
-                    value = getattr(run, name)
-                    if value.__class__ is int and value < least:
-                        break
-                else:
-                    return NO_FINDINGS
-        shown = (
-            *(getattr(run, name) is None for name in nullable),
-            *(getattr(run, name) is unset for name in optional),
-            *(_below(getattr(run, name), least) for name, least in unbounded),
-        )
+    def found(run: Any, shown: tuple[Any, ...]) -> list[Finding]:
         findings = known.get(shown)
         if findings is None:
             values = {name: getattr(run, name) for name in keys}
@@ -337,7 +261,112 @@ def _relaxed_lane(profile: Profile, relaxed: dict[str, Any], find: FindDeviation
             known[shown] = findings
         return findings
 
-    return _Lane(decode, pick, found_in, not set(optional).isdisjoint(READ), True)
+    return found
+
+
+def _judge_line(
+    profile: Profile,
+    decode: Callable[[bytes], Any],
+    order: tuple[str, ...],
+    where: _Relaxed | None,
+    find: FindDeviations | None,
+) -> JudgeLine:
+    """The judge of a line as `profile`'s (`decode`s it; its structs' fields in `order`),
+    written as one function: the decode, the profile a guess needs (_MISSING_WHEN_GUESSED), the
+    fields READ, the rules' residue forms inlined (fastpath.inlined), the lifecycle facts, for
+    a relaxed type what the run shows of a relaxation, and the Prejudged.
+
+    One function, since it runs once a line: a call and a tuple less for each of its steps is
+    what the lane's own work mostly is. Its parts are those `lifecycle.facts_of` and the
+    residue forms give for the run's dict; tests hold them to those.
+    """
+    lines = [
+        "def judge(line, file, number, guessed):",
+        "    try:",
+        "        run = decode(line)",
+        "    except (ValueError, RecursionError):  # a broken rule, not JSON, or nested too deep",
+        "        return None",
+        "    t = astuple(run)",
+    ]
+    missing = _MISSING_WHEN_GUESSED[profile]
+    if missing:
+        present = " or ".join(f"t[{order.index(name)}] is not UNSET" for name in missing)
+        lines += [f"    if guessed and ({present}):", "        return None"]
+    lines += [f"    r_{name} = t[{order.index(name)}]" for name in READ]
+    namespace: dict[str, Any] = {
+        "decode": decode,
+        "astuple": astuple,
+        "UNSET": msgspec.UNSET,
+        "counts_of": _counts,
+        "NO_NAMES": NO_NAMES,
+        "NO_FINDINGS": NO_FINDINGS,
+        "new": _new_tuple,
+        "Prejudged": Prejudged,
+        "RunFacts": RunFacts,
+        "PROFILE": profile,
+    }
+    # what a run shows of a relaxation (any of it: its deviations are looked for), read from the
+    # struct's values, before a missing key is read as null
+    shows, shown = "", ""
+    if where is not None and find is not None and any(where):
+        flags = [f"t[{order.index(name)}] is None" for name in where.nullable]
+        flags += [f"t[{order.index(name)}] is UNSET" for name in where.optional]
+        below = []
+        for number, (name, least) in enumerate(where.unbounded):
+            namespace[f"LEAST_{number}"] = least
+            value = f"t[{order.index(name)}]"
+            below.append((f"{value}.__class__ is int and {value} < LEAST_{number}", value))
+        shows = " or ".join([*flags, *(f"({test})" for test, _ in below)])
+        shown = ", ".join([*flags, *(f"({value} if {test} else None)" for test, value in below)])
+        namespace["found"] = _deviations_of(where, find)
+        if not set(where.optional).isdisjoint(READ):
+            # the keys a deviation lets go missing read as null, as a dict's .get has them
+            lines += [f"    if r_{name} is UNSET: r_{name} = None" for name in READ]
+    lines += [
+        "    counts = None if r_usage is None else counts_of(r_usage)",
+        # a loop, not a comprehension (a call each line): most runs have a tool, few a function
+        "    names = NO_NAMES",
+        "    if r_tools:",
+        "        for tool in r_tools:",
+        "            if tool.rc_tag == 'function':",
+        "                if names is NO_NAMES:",
+        "                    names = []",
+        "                names.append(tool.function.name)",
+        "    calls = None if r_required_action is None else [(c.id, c.function.name,"
+        " c.function.arguments) for c in r_required_action.submit_tool_outputs.tool_calls]",
+        "    ends = (r_completed_at, r_failed_at, r_cancelled_at)",
+    ]
+    fields = {
+        name: f"r_{name}"
+        for name in ("id", "thread_id", "assistant_id", "created_at", "started_at", "expires_at")
+    } | {name: name for name in ("ends", "counts", "names", "calls")}
+    residues, used = inlined(RESIDUES, fields)
+    namespace.update(used)
+    lines += [f"    {line}" for line in residues]
+    facts = {
+        "status": "status",
+        "object": "r_object",
+        "usage": "counts",
+        "call_ids": "None if calls is None else tuple(sorted({call[0] for call in calls}))",
+    }
+    arguments = ", ".join(facts.get(name, f"r_{name}") for name in RunFacts.__struct_fields__)
+    lines += [
+        "    status = run.rc_tag",
+        f"    facts = RunFacts({arguments})",
+        f"    findings = found(run, ({shown},)) if {shows} else NO_FINDINGS"
+        if shows
+        else "    findings = NO_FINDINGS",
+        "    return Prejudged(r_id, status, PROFILE, facts, findings, file, f'line {number}')",
+    ]
+    exec(_code("\n".join(lines), profile), namespace)  # noqa: S102 - the lane's own code
+    judge: JudgeLine = namespace["judge"]
+    return judge
+
+
+@cache
+def _code(source: str, profile: Profile) -> CodeType:
+    # once a process for each source: each Engine's lane makes its judges
+    return compile(source, f"<fast lane: {profile.value}>", "exec")
 
 
 class FastLaneWarning(RuntimeWarning):
@@ -398,6 +427,7 @@ class FastLane:
         # Each profile's types are compiled when a line first needs them (some 20 ms each), so
         # a file of one profile, or one with no JSON Lines at all, pays for no other.
         self._lanes: PerProfile[_Lane | None] = PerProfile(_unless_unsupported(compiled))
+        self._judges: PerProfile[JudgeLine] = PerProfile(self._judge_of)
         # Python's json reads no integer longer than this (the reader's fallback for numbers
         # beyond a double), while msgspec passes over any number under a key no type names.
         self._max_digits = sys.get_int_max_str_digits()  # 0: no limit
@@ -410,7 +440,12 @@ class FastLane:
         True when the lane takes the real API's deviations for this profile too.
         """
         lane = self._lanes[profile] = self._compile(profile)
+        self._judges.pop(profile, None)
         return lane.relaxed
+
+    def _judge_of(self, profile: Profile) -> JudgeLine:
+        lane = self._lanes[profile]
+        return _judges_nothing if lane is None else lane.judge
 
     def judge(self, line: bytes, file: str = "-", number: int = 1) -> Prejudged | None:
         """The verdict on `line`, line `number` of `file`, when the lane knows it; else None."""
@@ -422,44 +457,18 @@ class FastLane:
                 return None
         if self._max_digits and len(line) > self._max_digits and self._huge_number.search(line):
             return None
+        judges = self._judges
         if self.profile is not None:
-            return self._clean_as(line, self.profile, None, file, number)
+            return judges[self.profile](line, file, number, False)
         # A guess from the bytes, to try the likely decoder first; the struct then tells. A v2
         # run may name file_ids inside tool_resources, so a v2 decoder has the last word. The
         # keys that tell are found from the end: the API and the SDKs write them late.
         at = line.rfind(b'"file_ids"')
         if at < 0 or line[at - 1 : at] == b"{":  # none, or the first key of tool_resources' own
-            return self._clean_as(line, Profile.V2, _v2_holds, file, number)
-        guess = Profile.V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else Profile.SEED
-        clean = self._clean_as(line, guess, _PROFILE_HOLDS[guess], file, number)
-        return clean or self._clean_as(line, Profile.V2, _v2_holds, file, number)
+            return judges[_V2](line, file, number, True)
+        guess = _V1 if line.rfind(b'"max_prompt_tokens"') >= 0 else _SEED
+        return judges[guess](line, file, number, True) or judges[_V2](line, file, number, True)
 
-    def _clean_as(
-        self,
-        line: bytes,
-        profile: Profile,
-        holds: Callable[[Any], bool] | None,
-        file: str,
-        number: int,
-    ) -> Prejudged | None:
-        lane = self._lanes[profile]
-        if lane is None:
-            return None
-        decode, pick, find, may_lack, _ = lane
-        try:
-            run = decode(line)
-        except (ValueError, RecursionError):  # a broken rule, not JSON, or nested too deep
-            return None
-        if holds is not None and not holds(run):
-            return None
-        fields = pick(astuple(run))
-        if may_lack and msgspec.UNSET in fields:
-            # the keys a deviation lets go missing read as null, as a dict's .get has them
-            fields = tuple(None if value is msgspec.UNSET else value for value in fields)
-        status = run.rc_tag
-        facts = _clean_facts(fields, status)
-        if facts is None:
-            return None
-        findings = NO_FINDINGS if find is None else find(run)
-        source = _new_tuple(Source, (file, f"line {number}"))
-        return _new_tuple(Prejudged, (fields[RUN_ID], status, profile, facts, findings, source))
+
+def _judges_nothing(line: bytes, file: str, number: int, guessed: bool) -> None:
+    """The judge of a profile the lane cannot compile: its lines go the usual way."""

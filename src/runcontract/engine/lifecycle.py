@@ -42,7 +42,7 @@ def transitions() -> dict[str, frozenset[str]]:
     return {str(status): frozenset(str(n) for n in nexts) for status, nexts in table.items()}
 
 
-class RunFacts(msgspec.Struct, kw_only=True, gc=False):
+class RunFacts(msgspec.Struct, gc=False):
     """What the lifecycle rules look at in one observation of a run.
 
     One is kept for each run in the window, so it is a Struct the garbage collector does not
@@ -217,8 +217,10 @@ class LifecycleTracker:
         self.files_in_order = files_in_order
         self.window = window
         self.forgotten = 0
-        # in the order last seen: a run seen again is moved to the end, the oldest is let go
-        self._runs: OrderedDict[str, _Seen] = OrderedDict()
+        # in the order last seen: a run seen again is moved to the end, the oldest is let go.
+        # A dict keeps that order too, and costs less to add to: it becomes an OrderedDict, which
+        # can let the oldest go, when the window is first full (most inputs never fill it).
+        self._runs: dict[str, _Seen] = {}
         self._table = transitions()
         # the status changes no rule objects to, so most changes cost one set lookup
         self._allowed = frozenset(
@@ -269,14 +271,30 @@ class LifecycleTracker:
         violations: list[Violation],
     ) -> None:
         """`observe` for an observation with no request and no stream event, from its facts."""
+        file, entry = source
+        self.observe_entry(run_id, profile, facts, file, entry, violations=violations)
+
+    def observe_entry(
+        self,
+        run_id: str,
+        profile: Profile,
+        facts: RunFacts,
+        file: str,
+        entry: str | None,
+        *,
+        violations: list[Violation],
+    ) -> None:
+        """`observe_facts`, with the observation's source as its two strings (the fast lane's
+        runs make a Source only for a report)."""
         runs = self._runs
         before = runs.pop(run_id, None)
-        if before is None:
-            runs[run_id] = _Seen(facts, source[0], source[1], False, None)
+        if before is None:  # the run's first observation, by far the most common
+            runs[run_id] = _Seen(facts, file, entry, False, None)
         elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
-            runs[run_id] = _Seen(facts, source[0], source[1], before.resumed, before.answered)
+            runs[run_id] = _Seen(facts, file, entry, before.resumed, before.answered)
         else:
+            source: Source = _new_tuple(Source, (file, entry))
             runs[run_id] = self._follow(
                 before, _Now(facts, source, profile, violations, None), None
             )
@@ -287,7 +305,10 @@ class LifecycleTracker:
         """The oldest run leaves the window. Counted when it had not ended: its next observation
         is certain and will be judged without its history. A run that ended is rarely seen
         again, and then only the rules on a finished run would miss it."""
-        _, oldest = self._runs.popitem(last=False)
+        runs = self._runs
+        if not isinstance(runs, OrderedDict):
+            runs = self._runs = OrderedDict(runs)  # in the same order: a dict's is insertion's
+        _, oldest = runs.popitem(last=False)
         if oldest.facts.status not in TERMINAL_STATUSES:
             self.forgotten += 1
 
