@@ -46,6 +46,7 @@ def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs 
     # untried; `rest` doubles while that goes on (up to LONGEST_REST) and starts again from
     # FIRST_REST at the first line the lane clears. Verdicts are the same either way.
     missed, resting, rest = 0, 0, FIRST_REST
+    over = Passed.OVER  # a local: an enum's member read from its class costs a lookup a line
     # A lane that routes lines between processes (validate --jobs) is asked of a line it rests
     # on too, whether another process owns it: else every process would read it, and keep it.
     passes_over: Callable[[bytes], bool] | None = getattr(fast_lane, "passes_over", None)
@@ -72,7 +73,7 @@ def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs 
                             continue  # another process judges it
                     else:
                         judged = fast_lane(line, file, number)
-                        if judged is Passed.OVER:
+                        if judged is over:
                             continue  # another process judges it: no hit, no miss
                         if judged is not None:
                             if missed:
