@@ -29,7 +29,8 @@ from runcontract.model import (
     Source,
     Violation,
 )
-from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
+from runcontract.rules import OBJECT_CHECKS, Finding
+from runcontract.rules.registry import CheckFunction
 
 _new_tuple = tuple.__new__  # a named tuple made without its Python-level __new__
 
@@ -74,9 +75,14 @@ class Engine:
         # breaks no rule, and departs from the spec at most where the deviations say, which
         # finding them tells (nothing, for the many runs that keep the spec as written).
         self._fast = PerProfile(lambda p: FastVerdict(p, self._schema_checks[p].relaxed).clean)
-        self._checks: dict[Profile, tuple[ObjectCheck, ...]] = {
-            p: tuple(c for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
+        self._checks: dict[Profile, tuple[CheckFunction, ...]] = {
+            p: tuple(c.run for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
         }
+        # the codes that can explain another away (`suppressed_by`): without one among a run's
+        # violations, none is suppressed (and a rule never suppresses itself)
+        self._suppressors = frozenset().union(
+            *(rule.suppressed_by for rule in self.catalogue.rules.values())
+        )
         self._applicable: dict[Profile, frozenset[str]] = {
             p: frozenset(code for code in self.enabled if p in self.catalogue.rules[code].profiles)
             for p in Profile
@@ -137,20 +143,22 @@ class Engine:
                 message = f"nests deeper than {MAX_NESTING} levels here; no run of the API does"
                 violations.append(self.violation(SCHEMA_RULE, deep, message, source=source))
             return violations
-        for code, path, message, value in self._schema_checks[profile].findings(run):
-            if code in applicable:
-                violations.append(self.violation(code, path, message, value, source=source))
-        findings: list[Finding] = []
+        findings = self._schema_checks[profile].findings(run)
         for check in self._checks[profile]:
-            check.run(run, profile, findings)
-        for finding in findings:
-            if finding.code in applicable:
+            check(run, profile, findings)
+        severity = self._severity
+        for code, path, message, value in findings:
+            if code in applicable:
+                # self.violation, spelled out: a broken run makes several
                 violations.append(
-                    self.violation(
-                        finding.code, finding.path, finding.message, finding.value, source=source
+                    _new_tuple(
+                        Violation,
+                        (code, severity[code], path, message, value, source, None, None),
                     )
                 )
-        return self.catalogue.unsuppressed(violations)
+        if len(violations) > 1 and not self._suppressors.isdisjoint([v[0] for v in violations]):
+            return self.catalogue.unsuppressed(violations)
+        return violations
 
     def judge(self, observation: Observation) -> ObjectResult:
         run = observation.run
