@@ -34,6 +34,11 @@ from runcontract.rules.registry import CheckFunction
 
 _new_tuple = tuple.__new__  # a named tuple made without its Python-level __new__
 
+# The compiled verdict's rests in a stream of broken runs (Engine.check_run).
+MISSES_BEFORE_REST = 16
+FIRST_REST = 64
+LONGEST_REST = 4096
+
 
 class SelectionError(RuncontractError, ValueError):
     """--select or --ignore named a rule code that does not exist."""
@@ -75,6 +80,12 @@ class Engine:
         # breaks no rule, and departs from the spec at most where the deviations say, which
         # finding them tells (nothing, for the many runs that keep the spec as written).
         self._fast = PerProfile(lambda p: FastVerdict(p, self._schema_checks[p].relaxed).clean)
+        # In a stream where run after run is broken, the compiled verdict is asked in vain
+        # before each slow judging: after MISSES_BEFORE_REST misses in a row, the next `rest`
+        # runs go the slow way unasked; `rest` doubles while the misses go on (up to
+        # LONGEST_REST) and starts again from FIRST_REST at the first run that passes, as the
+        # JSON Lines lane rests (sources/jsonl.py). Verdicts are the same either way.
+        self._missed, self._resting, self._rest = 0, 0, FIRST_REST
         self._checks: dict[Profile, tuple[CheckFunction, ...]] = {
             p: tuple(c.run for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
         }
@@ -124,10 +135,25 @@ class Engine:
         """The primitive: every violation of one run object, in a stable order."""
         profile = profile or self.profile or detect_profile(run)
         applicable = self._applicable[profile]
-        if self._fast[profile](run):
+        if self._resting > 0:
+            self._resting -= 1
+        elif self._fast[profile](run):
+            if self._missed:
+                self._missed, self._rest = 0, FIRST_REST
             return self.deviations(
                 self._schema_checks[profile].deviation_findings(run), profile, source
             )
+        else:
+            self._missed += 1
+            if self._missed >= MISSES_BEFORE_REST:
+                self._missed, self._resting = 0, self._rest
+                self._rest = min(2 * self._rest, LONGEST_REST)
+        return self._check_slowly(run, profile, applicable, source)
+
+    def _check_slowly(
+        self, run: JSON, profile: Profile, applicable: frozenset[str], source: Source | None
+    ) -> list[Violation]:
+        """Every check in `rules/` and the schema's detailed errors."""
         violations: list[Violation] = []
         if not isinstance(run, dict):
             if SCHEMA_RULE in applicable:
