@@ -36,7 +36,6 @@ def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> Non
             if value is None:
                 continue
         values[key] = value
-    for key, value in values.items():
         if not 0 <= value <= LARGEST_SECONDS:
             out.append(
                 Finding("T006", f"$.{key}", f"{key} {value} is not a Unix time in seconds", value)
