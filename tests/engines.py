@@ -1,7 +1,8 @@
 """The engines the tests judge with, each built once a process, on first use (not at import).
 
-An Engine is pure (it keeps no state between judgements), so one of each kind serves every test;
-the `engine` and `strict_engine` fixtures hand out these same instances.
+An Engine's verdicts depend on nothing it keeps between judgements (only whether it asks its
+compiled verdict first does), so one of each kind serves every test; the `engine` and
+`strict_engine` fixtures hand out these same instances.
 """
 
 from __future__ import annotations

@@ -98,47 +98,237 @@ class ProfileSchema:
 
     def iter_errors(self, instance: JSON) -> Iterator[SchemaError]:
         """Leaf errors, one per failing place, each followed into oneOf/anyOf where it helps."""
-        for error in self._diagnostic(instance).iter_errors(instance):
-            yield _leaf(error)
-
-    def _diagnostic(self, instance: JSON) -> Draft202012Validator:
-        """The detailed validator, told only of the properties where the compiled one fails.
-
-        Going through every property of a run in python-jsonschema costs some 100 times the
-        compiled check, and a broken run is most often broken in one place. The properties the
-        compiled validator passes give python-jsonschema's no errors (they are the same schema),
-        and the errors of the rest are the same, path and all, in the same order.
-        """
-        if not isinstance(instance, dict) or self._property_holds is None:
-            return self.detailed
-        failing = tuple(
-            name
-            for name, holds in self._property_holds
-            if name in instance and not holds(instance[name])
-        )
-        return _narrowed(self, failing)
+        checks = self._checks
+        if not isinstance(instance, dict) or checks is None:
+            yield from (_leaf(error) for error in self.detailed.iter_errors(instance))
+            return
+        if checks.keywords is None:
+            narrowed = _narrowed(self, checks.failing(instance))
+            yield from (_leaf(error) for error in narrowed.iter_errors(instance))
+            return
+        # python-jsonschema goes through the root's keywords in order, and each one's errors
+        # depend on its own part of the run alone: a property's on its value, `required`'s on
+        # which names are missing. So each part is asked on its own, and answered once.
+        for keyword in checks.keywords:
+            if keyword == "properties":
+                for name in checks.failing(instance):
+                    if name in instance:
+                        yield from self._property_errors(name, instance[name])
+            elif keyword == "required" and not instance.keys() >= checks.required_names:
+                missing = tuple(name for name in checks.required if name not in instance)
+                yield from self._missing_errors(missing, instance)
+            # "type" is "object", which a dict is; the other keywords say nothing of a run
 
     @cached_property
-    def _property_holds(self) -> tuple[tuple[str, Callable[[JSON], bool]], ...] | None:
-        """Each property of the root with its compiled check, in the schema's order."""
+    def _checks(self) -> _PropertyChecks | None:
         properties = self.bundle.get("properties")
         if not isinstance(properties, dict):
             return None
-        checks = []
+        return _PropertyChecks(self.bundle, properties)
+
+    def _property_errors(self, name: str, value: JSON) -> tuple[SchemaError, ...]:
+        """python-jsonschema's errors for one property's value; the same value, the same
+        errors, so a value seen before (a scalar: a run's status, say) is not asked again."""
+        key = _value_key(name, value)
+        if key is not None:
+            found = self._answered.get(key)
+            if found is not None:
+                return found
+        validator = _property_validator(self, name)
+        errors = tuple(_leaf(error) for error in validator.iter_errors({name: value}))
+        if key is not None:
+            self._remember(key, errors)
+        return errors
+
+    def _missing_errors(
+        self, missing: tuple[str, ...], instance: dict[str, JSON]
+    ) -> tuple[SchemaError, ...]:
+        """python-jsonschema's `required` errors for a run lacking `missing`, answered once."""
+        key = ("required", missing)
+        found = self._answered.get(key)
+        if found is None:
+            validator = _required_validator(self)
+            found = tuple(_leaf(error) for error in validator.iter_errors(instance))
+            self._remember(key, found)
+        return found
+
+    @cached_property
+    def _answered(self) -> dict[tuple[object, ...], tuple[SchemaError, ...]]:
+        return {}
+
+    def _remember(self, key: tuple[object, ...], errors: tuple[SchemaError, ...]) -> None:
+        answered = self._answered
+        if len(answered) >= _ANSWERS_KEPT:
+            answered.clear()  # a stream of ever new faults: start again rather than grow
+        answered[key] = errors
+
+
+_ANSWERS_KEPT = 1024
+_CACHED_TEXT = 256  # longer strings are not kept as keys: a fault seen again is short
+
+
+def _value_key(name: str, value: JSON) -> tuple[object, ...] | None:
+    """A key for a property value whose errors can be kept: a scalar, by its type and value.
+
+    The type is part of it because the errors differ where Python's equality does not (1, 1.0
+    and True are equal); floats are left out (-0.0 equals 0.0 and is written otherwise).
+    """
+    if value.__class__ is str:
+        return (name, str, value) if len(value) <= _CACHED_TEXT else None
+    if value.__class__ is int or value.__class__ is bool or value is None:
+        return (name, value.__class__, value)
+    return None
+
+
+# The root keywords whose errors iter_errors puts together: "properties" and "required" are
+# asked part by part, "type" must be "object"; the rest annotate or hold definitions.
+_PLAIN_ROOT = frozenset(
+    {"$schema", "$id", "$comment", "title", "description", "type", "properties", "required"}
+    | {"$defs", "definitions", "examples", "default"}
+)
+# The classes of a value that each JSON Schema type surely takes. An integral float is an
+# integer to JSON Schema, but not here: a property is checked in Python only where the check
+# can be surer than the schema, never less sure.
+_SURELY_OF_TYPE: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "integer": frozenset({int}),
+    "number": frozenset({int, float}),
+    "boolean": frozenset({bool}),
+    "null": frozenset({type(None)}),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
+}
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment"})
+_NUMBERS = frozenset({int, float})
+
+# (name, classes, enum, minimum, maximum): a property checked in Python
+_Plain = tuple[str, frozenset[type], frozenset[str] | None, float | None, float | None]
+
+
+class _PropertyChecks:
+    """Which properties of a run may fail the root's schema, asked as cheaply as may be.
+
+    `failing` may name a property that holds (python-jsonschema is then asked, and finds
+    nothing), never leave out one that fails. A property whose schema only names types is
+    checked by the classes of its value, one lookup for the classes of all of them; one with
+    an enum of strings or bounds too, in Python; the others by their compiled validators, all
+    at once, then each (its answer for null asked once: many properties of a run are null).
+    """
+
+    def __init__(self, bundle: dict[str, Any], properties: dict[str, Any]) -> None:
+        self.order = {name: index for index, name in enumerate(properties)}
+        typed: list[tuple[str, frozenset[type]]] = []
+        plain: list[_Plain] = []
+        compiled: list[tuple[str, Callable[[JSON], bool], bool]] = []
+        self.always: tuple[str, ...] = ()  # a property that refers to the root: always asked
         for name, schema in properties.items():
             if _refers_to_root(schema):
-                holds = _never  # alone, it cannot be checked: python-jsonschema always looks
-            elif isinstance(schema, dict):
-                document = {**schema, "$defs": self.bundle.get("$defs", {})}
-                holds = jsonschema_rs.validator_for(document).is_valid
+                self.always += (name,)
+                continue
+            found = _plain(name, schema) if isinstance(schema, dict) else None
+            if found is not None and found[2:] == (None, None, None):
+                typed.append((name, found[1]))
+            elif found is not None:
+                plain.append(found)
             else:
-                holds = jsonschema_rs.validator_for(schema).is_valid
-            checks.append((name, holds))
-        return tuple(checks)
+                document = (
+                    {**schema, "$defs": bundle.get("$defs", {})}
+                    if isinstance(schema, dict)
+                    else schema
+                )
+                is_valid = jsonschema_rs.validator_for(document).is_valid
+                compiled.append((name, is_valid, is_valid(None)))
+        # the compiled ones asked together first: most often they all hold, and one call on
+        # the run costs about what two on their values do
+        together = {"properties": {name: properties[name] for name, _, _ in compiled}}
+        self.compiled_hold: Callable[[JSON], bool] | None = (
+            jsonschema_rs.validator_for({**together, "$defs": bundle.get("$defs", {})}).is_valid
+            if len(compiled) > 1
+            else None
+        )
+        self.typed_names = tuple(name for name, _ in typed)
+        self.typed_classes = tuple(classes for _, classes in typed)
+        self.plain = tuple(plain)
+        self.compiled = tuple(compiled)
+        self._by_classes: dict[tuple[type, ...], tuple[str, ...]] = {}
+        self.required: tuple[str, ...] = tuple(bundle.get("required", ()))
+        self.required_names = frozenset(self.required)
+        plain_root = (
+            bundle.get("type") == "object"
+            and not self.always
+            and set(bundle) <= _PLAIN_ROOT
+            and all(isinstance(name, str) for name in self.required)
+        )
+        # the root's keywords, in order, when each property can be asked about alone
+        self.keywords: tuple[str, ...] | None = (
+            tuple(k for k in bundle if k in ("properties", "required")) if plain_root else None
+        )
+
+    def failing(self, run: dict[str, JSON]) -> tuple[str, ...]:
+        """The properties of `run` that may fail, in the schema's order (and some it lacks)."""
+        classes = tuple(map(type, map(run.get, self.typed_names)))
+        found = self._by_classes.get(classes)
+        if found is None:
+            if len(self._by_classes) >= _ANSWERS_KEPT:
+                self._by_classes.clear()
+            found = self._by_classes[classes] = tuple(
+                name
+                for name, kind, allowed in zip(
+                    self.typed_names, classes, self.typed_classes, strict=True
+                )
+                if kind not in allowed  # or absent: None either way; the caller looks
+            )
+        failing = list(found)
+        for name, allowed, enum, low, high in self.plain:
+            if name not in run:
+                continue
+            value = run[name]
+            kind = value.__class__
+            if (
+                kind not in allowed
+                or (enum is not None and (kind is not str or value not in enum))
+                or (kind in _NUMBERS and low is not None and value < low)
+                or (kind in _NUMBERS and high is not None and value > high)
+            ):
+                failing.append(name)
+        compiled_hold = self.compiled_hold
+        for name, is_valid, null_holds in (
+            self.compiled if compiled_hold is None or not compiled_hold(run) else ()
+        ):
+            if name in run:
+                value = run[name]
+                if not (null_holds if value is None else is_valid(value)):
+                    failing.append(name)
+        if self.always:
+            failing.extend(name for name in self.always if name in run)
+        if len(failing) > 1:
+            failing.sort(key=self.order.__getitem__)
+        return tuple(failing)
 
 
-def _never(instance: JSON) -> bool:
-    return False
+def _plain(name: str, schema: dict[str, Any]) -> _Plain | None:
+    """A schema of types, an enum of strings and bounds, as Python checks them; else None."""
+    if "type" not in schema or not set(schema) <= _ANNOTATIONS | {
+        "type",
+        "enum",
+        "minimum",
+        "maximum",
+    }:
+        return None
+    types = schema["type"]
+    names = types if isinstance(types, list) else [types]
+    if not names or not all(isinstance(t, str) and t in _SURELY_OF_TYPE for t in names):
+        return None
+    classes = frozenset().union(*(_SURELY_OF_TYPE[t] for t in names))
+    enum = schema.get("enum")
+    if enum is not None and not (
+        isinstance(enum, list) and all(isinstance(item, str) for item in enum)
+    ):
+        return None
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if any(bound is not None and bound.__class__ not in _NUMBERS for bound in (low, high)):
+        return None
+    return (name, classes, frozenset(enum) if enum is not None else None, low, high)
 
 
 def _refers_to_root(node: Any) -> bool:
@@ -156,6 +346,25 @@ def _narrowed(schema: ProfileSchema, failing: tuple[str, ...]) -> Draft202012Val
     properties = bundle["properties"]
     bundle["properties"] = {name: properties[name] for name in failing}
     return _diagnostic_validator(bundle)
+
+
+@lru_cache(maxsize=256)
+def _property_validator(schema: ProfileSchema, name: str) -> Draft202012Validator:
+    """python-jsonschema's validator of the root property `name` alone, at its place."""
+    bundle = {key: value for key, value in schema.bundle.items() if key not in _ASKED_APART}
+    bundle["properties"] = {name: schema.bundle["properties"][name]}
+    return _diagnostic_validator(bundle)
+
+
+@lru_cache(maxsize=16)
+def _required_validator(schema: ProfileSchema) -> Draft202012Validator:
+    """python-jsonschema's validator of the root's `required` alone."""
+    bundle = {key: value for key, value in schema.bundle.items() if key not in _ASKED_APART}
+    bundle["required"] = schema.bundle["required"]
+    return _diagnostic_validator(bundle)
+
+
+_ASKED_APART = frozenset({"type", "properties", "required"})
 
 
 def _diagnostic_validator(bundle: dict[str, Any]) -> Draft202012Validator:

@@ -119,3 +119,34 @@ def test_the_errors_of_the_real_corpus_are_the_whole_runs() -> None:
             if isinstance(item, Observation) and isinstance(item.run, dict):
                 compared += _same_in_every_profile(item.run)
     assert compared > 0
+
+
+# Values Python holds equal (or alike) that JSON Schema does not: an answer kept for one must
+# not be given for another.
+ALIKE = [0, 1, True, False, 1.0, 0.0, -0.0, 2**70, "1", "", None, [], {}, "paused", "x" * 300]
+
+
+@given(runs(), st.data())
+@settings(max_examples=100)
+def test_a_property_asked_again_gets_the_whole_runs_errors(
+    run: dict[str, Any], data: st.DataObject
+) -> None:
+    """The errors of a property are kept by its value: asked again, first or not, the same."""
+    names = sorted({name for p in Profile for name in load_bundle(p)["properties"]})
+    for value in data.draw(st.permutations(ALIKE)):
+        changed = dict(run)
+        for name in data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=2)):
+            changed[name] = value
+        _same_in_every_profile(changed)
+        _same_in_every_profile(changed)
+
+
+@given(runs(), st.data())
+@settings(max_examples=50)
+def test_runs_missing_properties_get_the_whole_runs_errors_each_time(
+    run: dict[str, Any], data: st.DataObject
+) -> None:
+    for name in data.draw(st.lists(st.sampled_from(sorted(run)), min_size=1, max_size=3)):
+        run.pop(name, None)
+    _same_in_every_profile(run)
+    _same_in_every_profile(run)

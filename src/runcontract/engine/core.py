@@ -29,9 +29,15 @@ from runcontract.model import (
     Source,
     Violation,
 )
-from runcontract.rules import OBJECT_CHECKS, Finding, ObjectCheck
+from runcontract.rules import OBJECT_CHECKS, Finding
+from runcontract.rules.registry import CheckFunction
 
 _new_tuple = tuple.__new__  # a named tuple made without its Python-level __new__
+
+# The compiled verdict's rests in a stream of broken runs (Engine.check_run).
+MISSES_BEFORE_REST = 16
+FIRST_REST = 64
+LONGEST_REST = 4096
 
 
 class SelectionError(RuncontractError, ValueError):
@@ -74,9 +80,20 @@ class Engine:
         # breaks no rule, and departs from the spec at most where the deviations say, which
         # finding them tells (nothing, for the many runs that keep the spec as written).
         self._fast = PerProfile(lambda p: FastVerdict(p, self._schema_checks[p].relaxed).clean)
-        self._checks: dict[Profile, tuple[ObjectCheck, ...]] = {
-            p: tuple(c for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
+        # In a stream where run after run is broken, the compiled verdict is asked in vain
+        # before each slow judging: after MISSES_BEFORE_REST misses in a row, the next `rest`
+        # runs go the slow way unasked; `rest` doubles while the misses go on (up to
+        # LONGEST_REST) and starts again from FIRST_REST at the first run that passes, as the
+        # JSON Lines lane rests (sources/jsonl.py). Verdicts are the same either way.
+        self._missed, self._resting, self._rest = 0, 0, FIRST_REST
+        self._checks: dict[Profile, tuple[CheckFunction, ...]] = {
+            p: tuple(c.run for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
         }
+        # the codes that can explain another away (`suppressed_by`): without one among a run's
+        # violations, none is suppressed (and a rule never suppresses itself)
+        self._suppressors = frozenset().union(
+            *(rule.suppressed_by for rule in self.catalogue.rules.values())
+        )
         self._applicable: dict[Profile, frozenset[str]] = {
             p: frozenset(code for code in self.enabled if p in self.catalogue.rules[code].profiles)
             for p in Profile
@@ -118,10 +135,25 @@ class Engine:
         """The primitive: every violation of one run object, in a stable order."""
         profile = profile or self.profile or detect_profile(run)
         applicable = self._applicable[profile]
-        if self._fast[profile](run):
+        if self._resting > 0:
+            self._resting -= 1
+        elif self._fast[profile](run):
+            if self._missed:
+                self._missed, self._rest = 0, FIRST_REST
             return self.deviations(
                 self._schema_checks[profile].deviation_findings(run), profile, source
             )
+        else:
+            self._missed += 1
+            if self._missed >= MISSES_BEFORE_REST:
+                self._missed, self._resting = 0, self._rest
+                self._rest = min(2 * self._rest, LONGEST_REST)
+        return self._check_slowly(run, profile, applicable, source)
+
+    def _check_slowly(
+        self, run: JSON, profile: Profile, applicable: frozenset[str], source: Source | None
+    ) -> list[Violation]:
+        """Every check in `rules/` and the schema's detailed errors."""
         violations: list[Violation] = []
         if not isinstance(run, dict):
             if SCHEMA_RULE in applicable:
@@ -137,20 +169,22 @@ class Engine:
                 message = f"nests deeper than {MAX_NESTING} levels here; no run of the API does"
                 violations.append(self.violation(SCHEMA_RULE, deep, message, source=source))
             return violations
-        for code, path, message, value in self._schema_checks[profile].findings(run):
-            if code in applicable:
-                violations.append(self.violation(code, path, message, value, source=source))
-        findings: list[Finding] = []
+        findings = self._schema_checks[profile].findings(run)
         for check in self._checks[profile]:
-            check.run(run, profile, findings)
-        for finding in findings:
-            if finding.code in applicable:
+            check(run, profile, findings)
+        severity = self._severity
+        for code, path, message, value in findings:
+            if code in applicable:
+                # self.violation, spelled out: a broken run makes several
                 violations.append(
-                    self.violation(
-                        finding.code, finding.path, finding.message, finding.value, source=source
+                    _new_tuple(
+                        Violation,
+                        (code, severity[code], path, message, value, source, None, None),
                     )
                 )
-        return self.catalogue.unsuppressed(violations)
+        if len(violations) > 1 and not self._suppressors.isdisjoint([v[0] for v in violations]):
+            return self.catalogue.unsuppressed(violations)
+        return violations
 
     def judge(self, observation: Observation) -> ObjectResult:
         run = observation.run

@@ -32,12 +32,11 @@ def metadata(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
             )
         )
     for key, item in value.items():
-        where = f"$.metadata[{key!r}]"
         if len(key) > MAX_KEY_LENGTH:
             out.append(
                 Finding(
                     "M002",
-                    where,
+                    f"$.metadata[{key!r}]",
                     f"metadata key is {len(key)} characters long; at most {MAX_KEY_LENGTH}",
                     key,
                 )
@@ -47,7 +46,7 @@ def metadata(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
                 out.append(
                     Finding(
                         "M003",
-                        where,
+                        f"$.metadata[{key!r}]",
                         f"metadata value is {len(item)} characters long; at most "
                         f"{MAX_VALUE_LENGTH}",
                         len(item),
@@ -56,7 +55,10 @@ def metadata(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
         else:
             out.append(
                 Finding(
-                    "M004", where, f"metadata value is {type(item).__name__}, not a string", item
+                    "M004",
+                    f"$.metadata[{key!r}]",
+                    f"metadata value is {type(item).__name__}, not a string",
+                    item,
                 )
             )
 

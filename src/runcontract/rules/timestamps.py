@@ -24,11 +24,18 @@ LARGEST_SECONDS = 10**11  # the year 5138: anything larger is milliseconds or ga
 @object_check("T001", "T002", "T003", "T004", "T005", "T006")
 def timestamps(run: dict[str, Any], profile: Profile, out: list[Finding]) -> None:
     # Every value as an int or None (a wrong type is the schema's business; an integral float
-    # is an integer to the schema, so to these rules too); one lookup each.
-    values = {
-        key: value for key in ALL_TIMESTAMPS if (value := as_integer(run.get(key))) is not None
-    }
-    for key, value in values.items():
+    # is an integer to the schema, so to these rules too); one lookup each, and a call only
+    # for what is neither an int nor null.
+    values: dict[str, int] = {}
+    for key in ALL_TIMESTAMPS:
+        value = run.get(key)
+        if value is None:
+            continue
+        if value.__class__ is not int:
+            value = as_integer(value)
+            if value is None:
+                continue
+        values[key] = value
         if not 0 <= value <= LARGEST_SECONDS:
             out.append(
                 Finding("T006", f"$.{key}", f"{key} {value} is not a Unix time in seconds", value)

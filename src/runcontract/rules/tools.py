@@ -26,16 +26,23 @@ def _function_names(run: dict[str, Any], out: list[Finding]) -> set[str] | None:
         name = function.get("name") if isinstance(function, dict) else None
         if not isinstance(name, str):
             continue
-        where = f"$.tools[{index}].function.name"
-        if not FUNCTION_NAME.fullmatch(name):
+        if name not in _GOOD_NAMES and not _well_formed(name):
             out.append(
                 Finding(
-                    "F001", where, f"function name {name!r} is not 1-64 of a-z A-Z 0-9 _ -", name
+                    "F001",
+                    f"$.tools[{index}].function.name",
+                    f"function name {name!r} is not 1-64 of a-z A-Z 0-9 _ -",
+                    name,
                 )
             )
         if name in names:
             out.append(
-                Finding("F005", where, f"function name {name!r} appears twice in tools", name)
+                Finding(
+                    "F005",
+                    f"$.tools[{index}].function.name",
+                    f"function name {name!r} appears twice in tools",
+                    name,
+                )
             )
         names.add(name)
     return names
@@ -132,6 +139,16 @@ schema_form(
 # Function names already found well formed: the same few tools come back run after run.
 _GOOD_NAMES: set[str] = set()
 _GOOD_NAMES_KEPT = 4096
+
+
+def _well_formed(name: str) -> bool:
+    """F001 for one name, remembered when it holds."""
+    if not FUNCTION_NAME.fullmatch(name):
+        return False
+    if len(_GOOD_NAMES) >= _GOOD_NAMES_KEPT:
+        _GOOD_NAMES.clear()
+    _GOOD_NAMES.add(name)
+    return True
 
 
 def _names_hold(names: list[str]) -> bool:
