@@ -104,12 +104,13 @@ class TextReporter:
         run = f"{result.run_id or '<no id>'} ({result.status or 'no status'}, {result.profile})"
         where = redact(f"{result.source}: {run}: ")
         entry = result.source.entry or result.source.file
-        kinds = Counter(_kind(v) for v in shown)
+        # fewer violations than make a group are told one a line, with no kinds to find
+        kinds = Counter(_kind(v) for v in shown) if len(shown) >= GROUPED_FROM else None
         told: set[tuple[str, str, str, str]] = set()
         lines: list[Line] = []
         for violation in shown:
-            kind = _kind(violation)
-            if kind is None or kinds[kind] < GROUPED_FROM:
+            kind = None if kinds is None else _kind(violation)
+            if kind is None or kinds is None or kinds[kind] < GROUPED_FROM:
                 said = f"{violation.path}: {violation.message}"
             elif kind not in told:
                 told.add(kind)
