@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runcontract.catalogue import declarations, load_catalogue
-from runcontract.engine.fastpath import FastVerdict, inlined, inlines, residues_hold
+from runcontract.engine.fastpath import FastVerdict, fused, inlines, residues_hold
 from runcontract.engine.schemacheck import SchemaCheck, schema_deviations
 from runcontract.model import Profile
 from runcontract.rules import OBJECT_CHECKS
@@ -183,22 +183,6 @@ def _loops(run: RunFields) -> bool:
 _PREFIX = "run_"
 
 
-def _together(*forms: Callable[[RunFields], bool]) -> Callable[[RunFields], bool]:
-    fields = {name: f"v_{name}" for name in RunFields._fields}
-    lines, namespace = inlined(forms, fields, failed=False)
-    source = "\n".join(
-        [
-            "def holds(run):",
-            f"    {', '.join(fields.values())}, = run",
-            *(f"    {line}" for line in lines),
-            "    return True",
-        ]
-    )
-    exec(source, namespace)  # noqa: S102 - the test's own forms
-    made: Callable[[RunFields], bool] = namespace["holds"]
-    return made
-
-
 def _sourceless() -> Callable[[RunFields], bool]:
     namespace: dict[str, Any] = {}
     exec("def _made(run):\n    return run.counts is None\n", namespace)  # noqa: S102 - no file
@@ -216,8 +200,6 @@ def test_inlined_forms_with_early_exits_and_called_ones_agree_with_the_forms(
     assert not inlines(_loops)
     assert not inlines(sourceless)  # called, its source not to be had
     expected = _ends_early(fields) and _loops(fields)
-    assert _together(_ends_early, _loops)(fields) is expected
-    assert _together(_loops, _ends_early)(fields) is expected
-    assert _together(sourceless, _ends_early)(fields) is (
-        sourceless(fields) and _ends_early(fields)
-    )
+    assert fused((_ends_early, _loops))(fields) is expected
+    assert fused((_loops, _ends_early))(fields) is expected
+    assert fused((sourceless, _ends_early))(fields) is (sourceless(fields) and _ends_early(fields))

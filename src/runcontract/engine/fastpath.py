@@ -237,7 +237,7 @@ def _exits_early(statements: list[ast.stmt]) -> bool:
     )
 
 
-def _fused(forms: tuple[Callable[[RunFields], bool], ...]) -> Callable[[RunFields], bool]:
+def fused(forms: tuple[Callable[[RunFields], bool], ...]) -> Callable[[RunFields], bool]:
     """One function that holds when every form holds, their bodies inlined."""
     fields = {name: f"f_{name}" for name in RunFields._fields}
     lines, namespace = inlined(forms, fields, failed=False)
@@ -257,7 +257,7 @@ def _fused(forms: tuple[Callable[[RunFields], bool], ...]) -> Callable[[RunField
 @cache
 def residues_hold() -> Callable[[RunFields], bool]:
     """Every residue form, in one function (made once, when first asked for)."""
-    return _fused(RESIDUES)
+    return fused(RESIDUES)
 
 
 def fields_of(run: dict[str, Any]) -> RunFields:
