@@ -272,37 +272,30 @@ class _Router:
         run_id = head.id
         if type(run_id) is not str or head.kind == "list":
             return None
-        return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs
+        return owner_of(run_id, self.jobs)
 
     def passes_over(self, line: bytes) -> bool:
-        """Whether another worker owns the entry `line` (then it is counted as passed over)."""
-        owner = self.owner(line)
-        if owner is None:
+        """Whether another worker owns the entry `line` (then it is counted as passed over).
+
+        Else `routed` says its owner: this worker, or None when its bytes do not tell one.
+        """
+        owner = self.routed = self.owner(line)
+        if owner is None or owner == self.index:
             return False
-        if owner != self.index:
-            self.passed += 1
-            return True
-        self.routed = owner
-        return False
+        self.routed = None
+        self.passed += 1
+        return True
 
     def __call__(self, line: bytes, file: str, number: int) -> Prejudged | Passed | None:
-        # `passes_over` and `owner`, inlined: this runs for every line of the input
-        try:
-            head = self.head(line)
-        except (msgspec.DecodeError, RecursionError):
-            return None
-        run_id = head.id
-        if type(run_id) is not str or head.kind == "list":
-            return None
-        if zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % self.jobs != self.index:
-            self.passed += 1
+        if self.passes_over(line):
             return Passed.OVER
-        self.routed = self.index
-        return self.lane(line, file, number) if self.lane is not None else None
+        if self.routed is None or self.lane is None:
+            return None  # read the slow way: by every worker when no owner was told
+        return self.lane(line, file, number)
 
 
 def owner_of(run_id: str, jobs: int) -> int:
-    # crc32, not hash(): alike in every process, whatever PYTHONHASHSEED says; _Router inlines it
+    # crc32, not hash(): alike in every process, whatever PYTHONHASHSEED says
     return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % jobs
 
 

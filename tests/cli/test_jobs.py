@@ -21,8 +21,8 @@ import pytest
 from runcontract.engine import Engine
 from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, owner_of, validate_in_jobs
 from runcontract.reporters import JsonReporter, TextReporter
+from runcontract.rests import FIRST_REST, MISSES_BEFORE_REST
 from runcontract.runner import Progress, validate_paths
-from runcontract.sources.jsonl import FIRST_REST, MISSES_BEFORE_REST
 from tests.command import Outcome, runcontract
 from tests.corpus.verdicts import CASSETTES, CORPUS
 from tests.synth import build_lifecycle, build_run, pages_cassette

@@ -30,10 +30,10 @@ from runcontract.engine.lifecycle import facts_of
 from runcontract.engine.profiles import detect_profile
 from runcontract.model import Observation, Profile, ReadError, Source
 from runcontract.reporters import JsonReporter
+from runcontract.rests import FIRST_REST, LONGEST_REST, MISSES_BEFORE_REST
 from runcontract.runner import judge_stream, validate_paths
 from runcontract.sources import read_paths
 from runcontract.sources.jsonfile import loads
-from runcontract.sources.jsonl import FIRST_REST, LONGEST_REST, MISSES_BEFORE_REST
 from runcontract.sources.sniff import SNIFF_BYTES
 from tests.corpus.verdicts import inputs, provenance
 from tests.engine.breaks import BREAKS, DEVIATIONS, Break, run_profile

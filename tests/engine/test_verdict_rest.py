@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runcontract.engine import Engine
-from runcontract.engine.core import FIRST_REST, LONGEST_REST, MISSES_BEFORE_REST
 from runcontract.model import Profile, Source, Violation
+from runcontract.rests import FIRST_REST, LONGEST_REST, MISSES_BEFORE_REST
 from tests.engine.breaks import BREAKS, DEVIATIONS, Break, run_profile
 from tests.engines import default_engine
 from tests.strategies import Run, runs
@@ -26,15 +26,15 @@ SOURCE = Source("runs.jsonl", "line 1")
 
 def _resting(engine: Engine, run: Any) -> list[Violation]:
     """The violations of `run` judged the slow way: the engine resting."""
-    engine._resting = 1
+    engine._rests.resting = 1
     found = engine.check_run(run, source=SOURCE)
-    assert engine._resting == 0
+    assert engine._rests.resting == 0
     return found
 
 
 def _asked(engine: Engine, run: Any) -> list[Violation]:
     """The violations of `run` with the compiled verdict asked first."""
-    engine._missed = engine._resting = 0
+    engine._rests.missed = engine._rests.resting = 0
     return engine.check_run(run, source=SOURCE)
 
 
@@ -73,17 +73,17 @@ def test_the_verdict_rests_after_misses_in_a_row_and_longer_while_they_go_on() -
     broken = {"object": "thread.run", "status": "paused"}
     for _ in range(MISSES_BEFORE_REST - 1):
         engine.check_run(broken)
-    assert engine._resting == 0
+    assert engine._rests.resting == 0
     engine.check_run(broken)
-    assert engine._resting == FIRST_REST
+    assert engine._rests.resting == FIRST_REST
     for _ in range(FIRST_REST + MISSES_BEFORE_REST):
         engine.check_run(broken)
-    assert engine._resting == 2 * FIRST_REST
+    assert engine._rests.resting == 2 * FIRST_REST
     for _ in range(20):
-        engine._resting = 0
+        engine._rests.resting = 0
         for _ in range(MISSES_BEFORE_REST):
             engine.check_run(broken)
-    assert engine._resting == LONGEST_REST
+    assert engine._rests.resting == LONGEST_REST
 
 
 @given(runs())
@@ -92,7 +92,7 @@ def test_a_run_that_passes_ends_the_rests(run: Run) -> None:
     engine = Engine()
     for _ in range(MISSES_BEFORE_REST):
         engine.check_run({"object": "thread.run"})
-    assert engine._resting == FIRST_REST
-    engine._resting, engine._missed = 0, 3
+    assert engine._rests.resting == FIRST_REST
+    engine._rests.resting, engine._rests.missed = 0, 3
     engine.check_run(run)
-    assert (engine._missed, engine._rest) == (0, FIRST_REST)
+    assert (engine._rests.missed, engine._rests.rest) == (0, FIRST_REST)

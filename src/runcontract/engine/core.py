@@ -29,15 +29,11 @@ from runcontract.model import (
     Source,
     Violation,
 )
+from runcontract.rests import Rests
 from runcontract.rules import OBJECT_CHECKS, Finding
 from runcontract.rules.registry import CheckFunction
 
 _new_tuple = tuple.__new__  # a named tuple made without its Python-level __new__
-
-# The compiled verdict's rests in a stream of broken runs (Engine.check_run).
-MISSES_BEFORE_REST = 16
-FIRST_REST = 64
-LONGEST_REST = 4096
 
 
 class SelectionError(RuncontractError, ValueError):
@@ -81,11 +77,8 @@ class Engine:
         # finding them tells (nothing, for the many runs that keep the spec as written).
         self._fast = PerProfile(lambda p: FastVerdict(p, self._schema_checks[p].relaxed).clean)
         # In a stream where run after run is broken, the compiled verdict is asked in vain
-        # before each slow judging: after MISSES_BEFORE_REST misses in a row, the next `rest`
-        # runs go the slow way unasked; `rest` doubles while the misses go on (up to
-        # LONGEST_REST) and starts again from FIRST_REST at the first run that passes, as the
-        # JSON Lines lane rests (sources/jsonl.py). Verdicts are the same either way.
-        self._missed, self._resting, self._rest = 0, 0, FIRST_REST
+        # before each slow judging: it rests as the JSON Lines lane does (rests.py).
+        self._rests = Rests()
         self._checks: dict[Profile, tuple[CheckFunction, ...]] = {
             p: tuple(c.run for c in OBJECT_CHECKS if self._applies(c.codes, p)) for p in Profile
         }
@@ -135,19 +128,17 @@ class Engine:
         """The primitive: every violation of one run object, in a stable order."""
         profile = profile or self.profile or detect_profile(run)
         applicable = self._applicable[profile]
-        if self._resting > 0:
-            self._resting -= 1
+        rests = self._rests
+        if rests.resting:
+            rests.resting -= 1
         elif self._fast[profile](run):
-            if self._missed:
-                self._missed, self._rest = 0, FIRST_REST
+            if rests.missed:
+                rests.hit()
             return self.deviations(
                 self._schema_checks[profile].deviation_findings(run), profile, source
             )
         else:
-            self._missed += 1
-            if self._missed >= MISSES_BEFORE_REST:
-                self._missed, self._resting = 0, self._rest
-                self._rest = min(2 * self._rest, LONGEST_REST)
+            rests.miss()
         return self._check_slowly(run, profile, applicable, source)
 
     def _check_slowly(

@@ -76,18 +76,11 @@ class TextReporter:
         self.by_rule.update(rules)
 
     def result(self, result: ObjectResult) -> None:
-        violations = result.violations
-        if not violations:
+        if not result.violations:
             return
-        if self.quiet:
-            for violation in violations:
-                if violation.severity is not Severity.WARNING:
-                    break
-            else:  # only warnings, counted only: the common case of real traffic, kept short
-                by_rule = self.by_rule
-                for violation in violations:
-                    by_rule[violation.rule] += 1
-                return
+        if self.counted_only(result):  # --quiet, only warnings: the common case of real traffic
+            self.by_rule.update(violation.rule for violation in result.violations)
+            return
         self.replay(self.prepared(result))
 
     def prepared(self, result: ObjectResult) -> Prepared:

@@ -17,17 +17,12 @@ from typing import TYPE_CHECKING
 import orjson
 
 from runcontract.model import Observation, ReadError
+from runcontract.rests import Rests
 from runcontract.sources.context import FileContext, Passed
 from runcontract.sources.jsonfile import UTF8_BOM, json_problem, loads, plain_observations
 
 if TYPE_CHECKING:
     from runcontract.engine.fastlane import Prejudged
-
-
-# The fast lane's rests in a file of broken runs (read_lines).
-MISSES_BEFORE_REST = 16
-FIRST_REST = 64
-LONGEST_REST = 4096
 
 
 def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs for every line of large inputs
@@ -41,11 +36,9 @@ def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs 
     overlong = False  # the current line passed the limit and is being skipped
     prejudged = 0
     # A line the lane cannot clear costs it a decode (two, for a v1 or seed line) before the
-    # slow way reads the line again: in a file where run after run is broken, that is waste.
-    # After MISSES_BEFORE_REST such lines in a row, the next `rest` lines go the slow way
-    # untried; `rest` doubles while that goes on (up to LONGEST_REST) and starts again from
-    # FIRST_REST at the first line the lane clears. Verdicts are the same either way.
-    missed, resting, rest = 0, 0, FIRST_REST
+    # slow way reads the line again: in a file where run after run is broken, the lane rests
+    # (rests.py), and the lines of a rest go the slow way untried.
+    rests = Rests()
     over = Passed.OVER  # a local: an enum's member read from its class costs a lookup a line
     # A lane that routes lines between processes (validate --jobs) is asked of a line it rests
     # on too, whether another process owns it: else every process would read it, and keep it.
@@ -67,8 +60,8 @@ def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs 
                     yield _too_long(number, ctx)
                     continue
                 if fast_lane is not None:
-                    if resting:
-                        resting -= 1
+                    if rests.resting:
+                        rests.resting -= 1
                         if passes_over is not None and passes_over(line):
                             continue  # another process judges it
                     else:
@@ -76,14 +69,12 @@ def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs 
                         if judged is over:
                             continue  # another process judges it: no hit, no miss
                         if judged is not None:
-                            if missed:
-                                missed, rest = 0, FIRST_REST
+                            if rests.missed:
+                                rests.hit()
                             prejudged += 1
                             yield judged
                             continue
-                        missed += 1
-                        if missed == MISSES_BEFORE_REST:
-                            missed, resting, rest = 0, rest, min(2 * rest, LONGEST_REST)
+                        rests.miss()
                 yield from _read_line(line[:-1], number, ctx)
             if len(partial) > max_line:
                 if not overlong:
