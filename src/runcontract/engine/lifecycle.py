@@ -289,14 +289,14 @@ class LifecycleTracker:
         runs = self._runs
         before = runs.pop(run_id, None)
         if before is None:  # the run's first observation, by far the most common
-            runs[run_id] = _Seen(facts, file, entry, False, None)
-            if self.noting:
+            runs[run_id] = _Seen(facts, file, entry, False, self.fresh)
+            if self.noting_firsts:
                 self.first_seen(run_id, file, entry)
         elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
             runs[run_id] = _Seen(facts, file, entry, before.resumed, before.answered)
         else:
-            if self.noting:
+            if self.noting_changes:
                 self.changing(run_id, before, profile, facts, file=file, entry=entry)
             source: Source = _new_tuple(Source, (file, entry))
             runs[run_id] = self._follow(
@@ -305,9 +305,14 @@ class LifecycleTracker:
         if len(runs) > self.window:
             self._let_go_oldest()
 
-    # A tracker that tells what it sees (validate --jobs, jobs/stitch.py) sets `noting` and is
-    # told, in observe_entry, of each run seen for the first time and each change of a run.
-    noting = False
+    # A tracker that tells what it sees (validate --jobs, jobs/stitch.py) is told, in
+    # observe_entry, of each run seen for the first time (with `noting_firsts`) and of each
+    # change of a run (with `noting_changes`), and may mark the runs it sees first (`fresh`: the
+    # `answered` of their first state, which their later states keep, as no JSON Lines entry is
+    # the answer to a request).
+    noting_firsts = False
+    noting_changes = False
+    fresh: tuple[str, str] | None = None
 
     def first_seen(self, run_id: str, file: str, entry: str | None) -> None:
         """A run seen for the first time (or again, after the window let it go)."""

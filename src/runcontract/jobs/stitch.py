@@ -84,29 +84,38 @@ class KeeperTracker(LifecycleTracker):
         return [runs[run_id] for run_id in run_ids]
 
 
+# The mark of a run first seen while the window was not full, which its states keep (the
+# tracker's `fresh`): its `resumed` is the one it had when the range began, unless `settled`.
+_INHERITING = ("", "inheriting")
+
+
 class ZoneTracker(KeeperTracker):
     """The lifecycle tracker of a worker past the first, noting what the earlier ranges decide.
 
-    `firsts`: the runs seen for the first time while the window is not full, in order.
-    `inheriting`: the runs whose `resumed` (tool outputs submitted since started_at was stamped)
-    is still the one they had when the range began, unknown here (taken as False).
-    `conditional`: the observations of those runs whose verdict would differ were it True,
-    each with the state it was compared with.
+    `firsts` (and `first_places`, `first_files`, `first_entries`): the runs seen for the first
+    time while the window is not full, in order. Until then each is marked: its `resumed` (tool
+    outputs submitted since started_at was stamped) is still the one it had when the range began,
+    unknown here and taken as False, unless it is in `settled`. `conditional`: the observations
+    of such runs whose verdict would differ were it True, each with the state it was compared
+    with. A run let go and seen again is a new run here, as in one process, and has no mark.
     """
+
+    noting_firsts = True
+    noting_changes = True
 
     def __init__(self, engine: Engine, outbox: Placed) -> None:
         super().__init__(
             engine, window=engine.lifecycle_window, files_in_order=engine.files_in_order
         )
         self.outbox = outbox  # its `place`: the place of the item being judged
-        self.zone_open = True  # no run let go yet
+        self.fresh = _INHERITING
         # the first sights, as parallel lists: a tuple each would be one more object a line for
         # the garbage collector to go through
         self.firsts: list[str] = []
         self.first_places = array("q")
         self.first_files: list[str] = []
         self.first_entries: list[str | None] = []
-        self.inheriting: set[str] = set()
+        self.settled: set[str] = set()
         self.conditional: list[tuple[Noted, _Seen]] = []
 
     def noted_first(self, at: int) -> Noted:
@@ -114,17 +123,16 @@ class ZoneTracker(KeeperTracker):
             self.firsts[at], self.first_places[at], self.first_files[at], self.first_entries[at]
         )
 
-    noting = True
-
     def first_seen(self, run_id: str, file: str, entry: str | None) -> None:
-        if self.zone_open:
-            self.firsts.append(run_id)
-            self.first_places.append(self.outbox.place)
-            self.first_files.append(file)
-            self.first_entries.append(entry)
-            self.inheriting.add(run_id)
-        else:  # a run let go and seen again: one process judges it afresh too
-            self.inheriting.discard(run_id)
+        self.firsts.append(run_id)
+        self.first_places.append(self.outbox.place)
+        self.first_files.append(file)
+        self.first_entries.append(entry)
+        if len(self._runs) > self.window:
+            # the window is full, and this run lets the first go: one process has let go every
+            # run of the ranges before by now, so the runs seen first from here on are new
+            self.noting_firsts = False
+            self.fresh = None
 
     def changing(
         self,
@@ -136,11 +144,11 @@ class ZoneTracker(KeeperTracker):
         file: str,
         entry: str | None,
     ) -> None:
-        """Of a run still inheriting: whether its verdict and its `resumed` depend on it."""
-        if run_id not in self.inheriting:
+        """Of a marked run: whether its verdict and its `resumed` depend on the unknown one."""
+        if before.answered is not _INHERITING or run_id in self.settled:
             return
         if before.resumed:  # tool outputs were seen submitted in the range: known from here on
-            self.inheriting.discard(run_id)
+            self.settled.add(run_id)
             return
         if facts.started_at == before.facts.started_at:
             # `resumed` is kept as it was (or set, when tool outputs were submitted now), and
@@ -157,20 +165,16 @@ class ZoneTracker(KeeperTracker):
         if verdicts[0] != verdicts[1]:
             self.conditional.append((noted, before))
         if states[0] == states[1]:
-            self.inheriting.discard(run_id)
-
-    def _let_go_oldest(self) -> None:
-        self.zone_open = False
-        super()._let_go_oldest()
+            self.settled.add(run_id)
 
     def resolve(self, resumed: dict[str, bool]) -> None:
-        """The runs still inheriting take the `resumed` they had before the range (or False)."""
-        runs = self._runs
-        for run_id in self.inheriting:
-            seen = runs.get(run_id)
-            if seen is not None and resumed.get(run_id, False):
-                runs[run_id] = replace(seen, resumed=True)
-        self.inheriting.clear()
+        """The marked runs not settled take the `resumed` they had before the range (False
+        unless told), and lose their mark."""
+        runs, settled = self._runs, self.settled
+        marked = [(run_id, seen) for run_id, seen in runs.items() if seen.answered is _INHERITING]
+        for run_id, seen in marked:
+            was = resumed.get(run_id, False) and run_id not in settled
+            runs[run_id] = replace(seen, resumed=seen.resumed or was, answered=None)
 
 
 @dataclass
