@@ -150,9 +150,14 @@ class ZoneTracker(KeeperTracker):
         if before.resumed:  # tool outputs were seen submitted in the range: known from here on
             self.settled.add(run_id)
             return
-        if facts.started_at == before.facts.started_at:
-            # `resumed` is kept as it was (or set, when tool outputs were submitted now), and
-            # it is read only of a run whose started_at changed
+        # What follows of `resumed` in LifecycleTracker._follow and _compare, to spare most
+        # changes the two comparisons below: it is read (by L010) only when started_at changed
+        # from a time, and kept as it was only while started_at stays the same.
+        started, was = facts.started_at, before.facts.started_at
+        if started == was:
+            return
+        if was is None:
+            self.settled.add(run_id)
             return
         noted = Noted(run_id, self.outbox.place, file, entry)
         source = Source(file, entry)
