@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -161,7 +162,9 @@ def lines_before(stream: BinaryIO, start: int) -> int:
     stream.seek(0)
     lines, left = 0, start
     while left > 0 and (chunk := stream.read(min(CHUNK_BYTES, left))):
-        lines += chunk.count(b"\n")
+        # a BytesIO finds each line with memchr: some times faster than bytes.count for lines
+        # of run objects (a chunk's last piece counts as a line only when it ends one)
+        lines += sum(1 for _ in io.BytesIO(chunk)) - (chunk[-1:] != b"\n")
         left -= len(chunk)
     stream.seek(start)
     return lines
