@@ -291,7 +291,7 @@ class LifecycleTracker:
         if before is None:  # the run's first observation, by far the most common
             runs[run_id] = _Seen(facts, file, entry, False, self.fresh)
             if self.noting_firsts:
-                self.first_seen(run_id, file, entry)
+                self.first_seen(run_id, profile, facts, file, entry)
         elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
             runs[run_id] = _Seen(facts, file, entry, before.resumed, before.answered)
@@ -314,7 +314,9 @@ class LifecycleTracker:
     noting_changes = False
     fresh: tuple[str, str] | None = None
 
-    def first_seen(self, run_id: str, file: str, entry: str | None) -> None:
+    def first_seen(
+        self, run_id: str, profile: Profile, facts: RunFacts, file: str, entry: str | None
+    ) -> None:
         """A run seen for the first time (or again, after the window let it go)."""
 
     def changing(

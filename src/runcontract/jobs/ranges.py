@@ -22,6 +22,8 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from msgspec.structs import replace
+
 from runcontract.engine import Engine
 from runcontract.jobs.stitch import (
     Again,
@@ -63,8 +65,6 @@ from runcontract.sources.streams import GZIP_MAGIC
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-
-    from msgspec import Struct
 
 # what a worker and the parent tell each other while the lifecycle is stitched, apart from the
 # entries: each a tuple whose first item says what it is
@@ -291,21 +291,25 @@ class _Stitch:
 
     def run(self, tracker: ZoneTracker, remembered: dict[int, Any]) -> dict[int, list[Entry]]:
         """What takes the place of the results that change: by place, the entries to send."""
-        noted = [tracker.noted_first(at) for at in remembered]
-        resumed = {noted.run_id: False for noted in noted}
-        again = self.again
-        again.read([*noted, *(one for one, _ in tracker.conditional)])
+        resumed: dict[str, bool] = {}
+        changed = []  # the first sights whose verdict the state before them changes
         for at, state in remembered.items():
+            found, after = tracker.compared_first(at, state)
             first = tracker.noted_first(at)
-            was, _ = again.judged(first, None)
-            now, after = again.judged(first, state)
-            resumed[first.run_id] = after is not None and after.resumed
-            self._replace(first, was, now)
-        for one, before in tracker.conditional:
-            if resumed.get(one.run_id, False):
-                was, _ = again.judged(one, before)
-                now, _ = again.judged(one, _resumed(before))
-                self._replace(one, was, now)
+            resumed[first.run_id] = after.resumed
+            if found:
+                changed.append((first, state))
+        # the observations judged with resumed False that one process judges with it True
+        conditional = [
+            (one, before) for one, before in tracker.conditional if resumed.get(one.run_id, False)
+        ]
+        again = self.again
+        again.read(one for one, _ in [*changed, *conditional])
+        for first, state in changed:
+            self._replace(first, again.judged(first, None), again.judged(first, state))
+        for one, before in conditional:
+            now = again.judged(one, replace(before, resumed=True))
+            self._replace(one, again.judged(one, before), now)
         tracker.resolve(resumed)
         return self.replaced
 
@@ -321,12 +325,6 @@ class _Stitch:
             if now.violations or recorder.reports_clean:
                 recorder.result(now)
         self.replaced[2 * noted.place + 1] = kept
-
-
-def _resumed(seen: Struct) -> Any:
-    from msgspec.structs import replace  # noqa: PLC0415
-
-    return replace(seen, resumed=True)
 
 
 class _Merge:
@@ -447,11 +445,13 @@ class _Merge:
             for keeper, (places, ids) in by_keeper.items():
                 self.questions[keeper].append((asker, places, ids))
         for keeper, questions in self.questions.items():
-            if self.ended[keeper]:  # so its own runs were stitched: its states are final
-                for asker, places, ids in questions:
-                    self.asked[keeper].append((asker, places))
-                    self.controls[keeper].send((_STATES, ids))
-                questions.clear()
+            # once it ended (so its own runs were stitched: its states are final), and one
+            # question at a time: a keeper answering (its answer may be larger than a pipe
+            # holds) reads no question meanwhile, and the parent would wait on it
+            if self.ended[keeper] and questions and not self.asked[keeper]:
+                asker, places, ids = questions.pop(0)
+                self.asked[keeper].append((asker, places))
+                self.controls[keeper].send((_STATES, ids))
         for asker in sorted(self.untold):
             if self.awaited.get(asker) == 0:
                 self.untold.discard(asker)

@@ -115,19 +115,36 @@ class ZoneTracker(KeeperTracker):
         self.first_places = array("q")
         self.first_files: list[str] = []
         self.first_entries: list[str | None] = []
+        self.first_facts: list[tuple[Profile, RunFacts]] = []
         self.settled: set[str] = set()
         self.conditional: list[tuple[Noted, _Seen]] = []
+
+    def compared_first(self, at: int, before: _Seen) -> tuple[list[Violation], _Seen]:
+        """What the lifecycle rules find in the first sight `at` of a run compared with the
+        run's state `before` it (as one process compares them), and the run's state after."""
+        noted = self.noted_first(at)
+        profile, facts = self.first_facts[at]
+        tracker = LifecycleTracker(self.engine, files_in_order=self.files_in_order)
+        tracker._runs[noted.run_id] = before
+        found: list[Violation] = []
+        tracker.observe_entry(
+            noted.run_id, profile, facts, noted.file, noted.entry, violations=found
+        )
+        return found, tracker._runs[noted.run_id]
 
     def noted_first(self, at: int) -> Noted:
         return Noted(
             self.firsts[at], self.first_places[at], self.first_files[at], self.first_entries[at]
         )
 
-    def first_seen(self, run_id: str, file: str, entry: str | None) -> None:
+    def first_seen(
+        self, run_id: str, profile: Profile, facts: RunFacts, file: str, entry: str | None
+    ) -> None:
         self.firsts.append(run_id)
         self.first_places.append(self.outbox.place)
         self.first_files.append(file)
         self.first_entries.append(entry)
+        self.first_facts.append((profile, facts))
         if len(self._runs) > self.window:
             # the window is full, and this run lets the first go: one process has let go every
             # run of the ranges before by now, so the runs seen first from here on are new
@@ -216,23 +233,20 @@ class Carried:
 
 
 class _Catch:
-    """A reporter that keeps, of one observation, its result and its run's state right after."""
+    """A reporter that keeps the result of one observation (by its entry)."""
 
     reports_clean = True
 
-    def __init__(self, tracker: LifecycleTracker | None, noted: Noted) -> None:
-        self.tracker, self.noted = tracker, noted
+    def __init__(self, entry: str | None) -> None:
+        self.entry = entry
         self.caught: ObjectResult | None = None
-        self.state: _Seen | None = None
 
     def start(self) -> None:
         pass
 
     def result(self, result: ObjectResult) -> None:
-        if self.caught is None and result.source.entry == self.noted.entry:
+        if self.caught is None and result.source.entry == self.entry:
             self.caught = result
-            if self.tracker is not None:
-                self.state = self.tracker._runs.get(self.noted.run_id)
 
     def read_error(self, error: ReadError) -> None:
         pass
@@ -276,16 +290,13 @@ class Again:
                     if number >= last:
                         break
 
-    def judged(
-        self, noted: Noted, before: _Seen | None
-    ) -> tuple[ObjectResult | None, _Seen | None]:
-        """The observation's result compared with `before` (None: the run's first sight), and
-        its run's state right after it; (None, None) when its line no longer gives it (a file
-        that changed meanwhile)."""
+    def judged(self, noted: Noted, before: _Seen | None) -> ObjectResult | None:
+        """The observation's result, compared with `before` (None: the run's first sight); None
+        when its line no longer gives it (a file that changed meanwhile)."""
         number = line_number(noted.entry)
         line = self.lines.get((self._part(noted), number))
         if line is None:
-            return None, None
+            return None
         engine = self.engine
         lane = engine.fast_lane
         ctx = FileContext(
@@ -299,9 +310,9 @@ class Again:
         tracker = judging.tracker
         if tracker is not None and before is not None:
             tracker._runs[noted.run_id] = before
-        catch = _Catch(tracker, noted)
+        catch = _Catch(noted.entry)
         judge_stream(items, engine, catch, judging=judging)
-        return catch.caught, catch.state
+        return catch.caught
 
 
 def line_number(entry: str | None) -> int:
