@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from runcontract.engine import Engine
+from runcontract.engine import Engine, Judging
 from runcontract.engine.fastlane import Prejudged
 from runcontract.model import (
     ObjectResult,
@@ -88,18 +88,21 @@ class RecordedExchanges:
             self.summary.notes.append(self._replay.note())
 
 
-def judge_stream(
+def judge_stream(  # noqa: PLR0912 - one loop an item, kept flat
     items: Iterable[Item],
     engine: Engine,
     reporter: Reporter,
+    *,
+    judging: Judging | None = None,
 ) -> Summary:
     """Judge what the readers give, in order, through one judging loop; count and report it.
 
-    Observations go through `Engine.judging`; a `Prejudged` run (the fast lane's) only gets
-    the lifecycle rules, from its facts.
+    Observations go through `Engine.judging` (or `judging`, a loop the caller made); a
+    `Prejudged` run (the fast lane's) only gets the lifecycle rules, from its facts.
     """
     summary = Summary()
-    judging = engine.judging()
+    if judging is None:
+        judging = engine.judging()
     exchanges = RecordedExchanges(engine, reporter, summary)
     reporter.start()
     report, reports_clean = reporter.result, reporter.reports_clean
@@ -170,24 +173,24 @@ class Progress:
         if path:
             with contextlib.suppress(OSError):  # reading it says what is wrong
                 size = f" ({Path(path).stat().st_size / 1_048_576:.1f} MiB)"
-        self._say(f"reading {label}{size}")
+        self.say(f"reading {label}{size}")
 
     def watch(self, items: Iterable[Item]) -> Iterator[Item]:
         count, every = 0, self.every
         for item in items:
             if isinstance(item, FileDone):
                 count = 0
-                self._say(
+                self.say(
                     f"{item.file}: done, {counted(item.observations, 'run object')}, "
                     f"{item.errors} unreadable"
                 )
             elif not isinstance(item, Answered):  # its run objects were counted already
                 count += 1
                 if count % every == 0:
-                    self._say(f"{item.source.file}: {count} items read")
+                    self.say(f"{item.source.file}: {count} items read")
             yield item
 
-    def _say(self, line: str) -> None:
+    def say(self, line: str) -> None:
         self.stream.write(redact(f"runcontract: {line}") + "\n")
         self.stream.flush()
 

@@ -1,8 +1,10 @@
 """`validate --jobs 2` against `--jobs 1`: the same report, byte for byte, on every kind of input.
 
-Two workers judge runs by the id they hash to; what must not change is what one process says:
-the results in the same order, the lifecycle verdicts (all of a run's observations judged in
-one worker), the read errors, the per-file counts, the summary, the progress lines, the exit code.
+JSON Lines are cut into byte ranges, one a worker, and the lifecycle of runs seen in two ranges
+is stitched; other inputs are routed by run id. What must not change is what one process says:
+the results in the same order, the lifecycle verdicts, the read errors, the per-file counts, the
+summary, the progress lines, the exit code. (tests/cli/test_jobs_ranges.py tries the byte ranges
+on generated inputs.)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 
 from runcontract.engine import Engine
 from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, owner_of, validate_in_jobs
+from runcontract.jobs.ranges import plan
 from runcontract.reporters import JsonReporter, TextReporter
 from runcontract.rests import FIRST_REST, MISSES_BEFORE_REST
 from runcontract.runner import Progress, validate_paths
@@ -116,9 +119,19 @@ def test_interleaved_runs_with_lifecycle_breaks_are_judged_alike(tmp_path: Path)
     assert {code for code in found if code.startswith("L")}, "the file breaks lifecycle rules"
     assert report["errors"], "the file has unreadable lines"
     assert_same(one, two)
-    # both workers had runs to judge, so the lifecycle was sharded, not left to one of them
-    owners = {owner_of(result["run_id"], 2) for result in report["results"] if result["run_id"]}
-    assert owners == {0, 1}
+    # cut in two, with runs seen on both sides of the cut: their lifecycle was stitched
+    parts = plan([str(path)], 2)
+    assert parts is not None
+    cut = parts[1][0].start
+    assert cut > 0
+    sides: dict[str, set[bool]] = {}
+    at = 0
+    for line in lines:
+        run = orjson.loads(line) if line.startswith(b"{") and line.endswith(b"}") else None
+        if isinstance(run, dict) and isinstance(run.get("id"), str):
+            sides.setdefault(run["id"], set()).add(at >= cut)
+        at += len(line) + 1
+    assert sum(len(seen) == 2 for seen in sides.values()) >= 5
 
 
 def test_several_files_and_a_gzip_are_judged_alike(tmp_path: Path) -> None:
@@ -131,6 +144,7 @@ def test_several_files_and_a_gzip_are_judged_alike(tmp_path: Path) -> None:
     one, two = both("--format", "json", "--files-in-order", str(first), str(second))
     assert one.code == 1
     assert_same(one, two)
+    assert plan([str(first), str(second)], 2) is None  # routed by run id: not JSON Lines alone
 
 
 def test_stdin_and_small_inputs_take_one_process(tmp_path: Path) -> None:
@@ -290,3 +304,44 @@ def test_a_stretch_of_broken_runs_then_lines_only_orjson_refuses_are_judged_alik
         assert_same(one, two)
     found = orjson.loads(both("--format", "json", str(path))[0].out)
     assert found["summary"]["unreadable"] == 3  # the 1e999 lines are read, as Python reads them
+
+
+def test_tool_outputs_submitted_two_ranges_back_let_started_at_move_as_in_one_process(
+    tmp_path: Path,
+) -> None:
+    """A run asks for tool outputs in the first range, is queued again (outputs submitted) in
+    the second, and restamps started_at in the third: one process finds nothing wrong (L010
+    allows it after tool outputs), so the second worker must hand on what it learned."""
+    rng = random.Random(7)
+    life = build_lifecycle(rng, "v2", "tools")
+    statuses = [run["status"] for run in life]
+    at = statuses.index("requires_action")
+    at += statuses[at:].index("queued")
+    restamped = at + 1
+    assert life[restamped]["started_at"] > life[at]["started_at"]
+    fillers = [orjson.dumps(build_run(rng, "v2", "completed")) for _ in range(90)]
+    lines = [
+        *(orjson.dumps(run) for run in life[:at]),
+        *fillers[:45],
+        orjson.dumps(life[at]),
+        *fillers[45:],
+        *(orjson.dumps(run) for run in life[restamped:]),
+    ]
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    parts = plan([str(path)], 3)
+    assert parts is not None
+    ends = [part[0].start for part in parts[1:]]
+    queued_at = path.read_bytes().index(lines[len(life[:at]) + 45])
+    assert sum(len(line) + 1 for line in lines[:at]) <= ends[0] <= queued_at < ends[1]
+    assert ends[1] <= path.read_bytes().index(lines[-len(life[restamped:])])
+    reports = []
+    for jobs in (1, 3):
+        out = io.StringIO()
+        validate_in_jobs([str(path)], Engine(), JsonReporter(out), jobs=jobs)
+        reports.append(out.getvalue())
+    assert reports[1] == reports[0]
+    found = orjson.loads(reports[0])
+    rules = {v["rule"] for r in found["results"] for v in r["violations"]}
+    assert "L010" not in rules
+    assert found["summary"]["objects"] == len(lines)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from runcontract.jobs.ranges import plan
 from runcontract.model import Observation, ReadError
-from runcontract.sources import FileDone, Limits
+from runcontract.sources import FileDone, Limits, reader
 from runcontract.sources.context import FileContext
 from runcontract.sources.jsonl import read_lines
+from runcontract.sources.reader import FilePart, read_part, read_paths
 
 from .helpers import CASSETTES, read_all
 
@@ -224,3 +228,75 @@ def test_jsonl_lines_are_the_same_however_the_bytes_come_in_chunks(
             assert said[0].startswith("not valid JSON")
         else:
             assert said == []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(
+        st.sampled_from([b"", b"{oops", b'{"id":"r%d"}', b'{"id":"r%d","x":"%s"}', b"[{}, 1]"]),
+        max_size=12,
+    ),
+    pads=st.lists(st.integers(0, 60), min_size=12, max_size=12),
+    bom=st.booleans(),
+    crlf=st.booleans(),
+    last_newline=st.booleans(),
+    cuts=st.lists(st.integers(0, 12), max_size=4),
+)
+def test_jsonl_parts_give_what_the_whole_file_gives(  # noqa: PLR0917 - one per way a file varies
+    folder: Path,
+    lines: list[bytes],
+    pads: list[int],
+    bom: bool,
+    crlf: bool,
+    last_newline: bool,
+    cuts: list[int],
+) -> None:
+    """A file cut at line starts (validate --jobs): its parts, read one after the other, give
+    the items of the whole file, numbered as in it, and the counts of its FileDone."""
+    end = b"\r\n" if crlf else b"\n"
+    made = [
+        line.replace(b"%d", b"%d" % number).replace(b"%s", b"x" * pads[number])
+        for number, line in enumerate(lines)
+    ]
+    data = (b"\xef\xbb\xbf" if bom else b"") + end.join(made) + (end if last_newline else b"")
+    path = folder / "parts.jsonl"
+    path.write_bytes(data)
+    assume(plan([str(path)], 2) is not None)  # what validate --jobs cuts: JSON Lines, sniffed
+    starts = [0] + [at + 1 for at, byte in enumerate(data) if byte == ord("\n")]
+    bounds = sorted({starts[cut % len(starts)] for cut in cuts} - {0, len(data)})
+    limits = Limits(max_line_bytes=40)
+
+    def seen(items: Sequence[object]) -> list[tuple[str | None, str]]:
+        return [
+            (item.source.entry, item.message)
+            if isinstance(item, ReadError)
+            else (item.source.entry, repr(item.run))
+            for item in items
+            if isinstance(item, ReadError | Observation)
+        ]
+
+    whole = list(read_paths([str(path)], limits=limits))
+    parts = [
+        list(read_part(FilePart(str(path), str(path), start, stop), limits=limits))
+        for start, stop in zip([0, *bounds], [*bounds, None], strict=True)
+    ]
+    assert seen([item for part in parts for item in part]) == seen(whole)
+    done = [part[-1] for part in parts]
+    total = whole[-1]
+    assert isinstance(total, FileDone)
+    assert [isinstance(one, FileDone) for one in done] == [True] * len(parts)
+    counts = [(one.observations, one.errors) for one in done if isinstance(one, FileDone)]
+    assert tuple(map(sum, zip(*counts, strict=True))) == (total.observations, total.errors)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=300), at=st.integers(0, 300), chunk=st.integers(1, 17))
+def test_the_lines_before_a_part_are_counted_however_the_chunks_cut_them(
+    data: bytes, at: int, chunk: int
+) -> None:
+    start = at % (len(data) + 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reader, "CHUNK_BYTES", chunk)
+        stream = io.BytesIO(data)
+        assert reader.lines_before(stream, start) == data[:start].count(b"\n")
+        assert stream.tell() == start

@@ -15,7 +15,7 @@ from functools import cached_property
 from runcontract.catalogue import Catalogue, load_catalogue
 from runcontract.engine.fastlane import FastLane
 from runcontract.engine.fastpath import FastVerdict
-from runcontract.engine.lifecycle import LifecycleTracker, RunFacts
+from runcontract.engine.lifecycle import DEFAULT_WINDOW, LifecycleTracker, RunFacts
 from runcontract.engine.nesting import MAX_NESTING, too_deep
 from runcontract.engine.profiles import PerProfile, detect_profile
 from runcontract.engine.schemacheck import SCHEMA_RULE, SchemaCheck, schema_deviations
@@ -52,6 +52,7 @@ class Engine:
         ignore: Sequence[str] = (),
         lifecycle: bool = True,
         files_in_order: bool = False,
+        lifecycle_window: int = DEFAULT_WINDOW,
         catalogue: Catalogue | None = None,
     ) -> None:
         self.catalogue = catalogue or load_catalogue()
@@ -59,6 +60,7 @@ class Engine:
         self.strict = strict
         self.lifecycle = lifecycle
         self.files_in_order = files_in_order
+        self.lifecycle_window = lifecycle_window  # runs the lifecycle rules remember at once
         try:
             chosen = (
                 self.catalogue.resolve_selection(select) if select else set(self.catalogue.rules)
@@ -232,7 +234,7 @@ class Engine:
         if not self.lifecycle:
             return None
         in_order = self.files_in_order if files_in_order is None else files_in_order
-        return LifecycleTracker(self, files_in_order=in_order)
+        return LifecycleTracker(self, window=self.lifecycle_window, files_in_order=in_order)
 
 
 class Judging:

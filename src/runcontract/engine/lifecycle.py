@@ -289,17 +289,47 @@ class LifecycleTracker:
         runs = self._runs
         before = runs.pop(run_id, None)
         if before is None:  # the run's first observation, by far the most common
-            runs[run_id] = _Seen(facts, file, entry, False, None)
+            runs[run_id] = _Seen(facts, file, entry, False, self.fresh)
+            if self.noting_firsts:
+                self.first_seen(run_id, profile, facts, file, entry)
         elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
             runs[run_id] = _Seen(facts, file, entry, before.resumed, before.answered)
         else:
+            if self.noting_changes:
+                self.changing(run_id, before, profile, facts, file=file, entry=entry)
             source: Source = _new_tuple(Source, (file, entry))
             runs[run_id] = self._follow(
                 before, _Now(facts, source, profile, violations, None), None
             )
         if len(runs) > self.window:
             self._let_go_oldest()
+
+    # A tracker that tells what it sees (validate --jobs, jobs/stitch.py) is told, in
+    # observe_entry, of each run seen for the first time (with `noting_firsts`) and of each
+    # change of a run (with `noting_changes`), and may mark the runs it sees first (`fresh`: the
+    # `answered` of their first state, which their later states keep, as no JSON Lines entry is
+    # the answer to a request).
+    noting_firsts = False
+    noting_changes = False
+    fresh: tuple[str, str] | None = None
+
+    def first_seen(
+        self, run_id: str, profile: Profile, facts: RunFacts, file: str, entry: str | None
+    ) -> None:
+        """A run seen for the first time (or again, after the window let it go)."""
+
+    def changing(
+        self,
+        run_id: str,
+        before: _Seen,
+        profile: Profile,
+        facts: RunFacts,
+        *,
+        file: str,
+        entry: str | None,
+    ) -> None:
+        """A run about to be compared with its last observation, whose facts changed."""
 
     def _let_go_oldest(self) -> None:
         """The oldest run leaves the window. Counted when it had not ended: its next observation

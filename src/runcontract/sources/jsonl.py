@@ -26,12 +26,14 @@ if TYPE_CHECKING:
 
 
 def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs for every line of large inputs
-    chunks: Iterable[bytes], ctx: FileContext
+    chunks: Iterable[bytes], ctx: FileContext, *, lines_before: int = 0, file_start: bool = True
 ) -> Iterator[Observation | Prejudged | ReadError]:
+    """The items of the lines in `chunks`: a whole file's, or (`validate --jobs`) the lines of
+    one part of it, after `lines_before` lines; a UTF-8 BOM is the file's only at its start."""
     max_line = ctx.limits.max_line_bytes
     longest = max_line + 1  # a whole line, with its "\n"
     fast_lane, file = ctx.fast_lane, ctx.file
-    number = 0  # lines finished so far
+    number = lines_before  # lines finished so far
     partial = b""  # the start of a line the next chunk finishes
     overlong = False  # the current line passed the limit and is being skipped
     prejudged = 0
@@ -44,7 +46,7 @@ def read_lines(  # noqa: PLR0912, PLR0915 - one loop a line, kept flat: it runs 
     # on too, whether another process owns it: else every process would read it, and keep it.
     passes_over: Callable[[bytes], bool] | None = getattr(fast_lane, "passes_over", None)
     try:
-        for data in _without_bom(chunks):
+        for data in _without_bom(chunks) if file_start else chunks:
             cut = data.rfind(b"\n") + 1
             if cut:
                 lines = _whole_lines(data, partial, cut)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,14 @@ from runcontract.sources.exchanges import Answered, Exchange, observations
 from runcontract.sources.limits import DEFAULT_LIMITS, Limits
 from runcontract.sources.paths import FoundFile, expand
 from runcontract.sources.sniff import SNIFF_BYTES, Format, sniff
-from runcontract.sources.streams import GZIP_MAGIC, chunks_of, gunzip, peek, read_capped
+from runcontract.sources.streams import (
+    CHUNK_BYTES,
+    GZIP_MAGIC,
+    chunks_of,
+    gunzip,
+    peek,
+    read_capped,
+)
 
 if TYPE_CHECKING:
     from runcontract.engine.fastlane import Prejudged
@@ -108,6 +116,68 @@ def read_recordings(
             problem = _os_problem(exc) if isinstance(exc, OSError) else f"cannot list ({exc})"
             yield FileContext(given, limits, next_sequence).error(None, problem)
             yield FileDone(given, 0, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """The lines of a JSON Lines file from byte `start` (a line's start) to `end` (None: to the
+    file's end), which `validate --jobs` gives one worker."""
+
+    label: str
+    path: str
+    start: int
+    end: int | None
+
+
+def read_part(
+    part: FilePart,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    fast_lane: FastLane | None = None,
+    on_file: Callable[[str, str], None] | None = None,
+) -> Iterator[Item]:
+    """What `read_paths` gives of the lines of `part`, numbered as in the whole file, and a
+    FileDone with the part's counts. `on_file` is told of the file at its first part."""
+    ctx = FileContext(part.label, limits, itertools.count().__next__, fast_lane)
+    if part.start == 0 and on_file is not None:
+        on_file(part.label, part.path)
+    try:
+        with Path(part.path).open("rb") as stream:
+            before = lines_before(stream, part.start)
+            yield from jsonl.read_lines(
+                _chunks_until(stream, part.end),
+                ctx,
+                lines_before=before,
+                file_start=part.start == 0,
+            )
+    except OSError as exc:
+        yield ctx.error(None, _os_problem(exc))
+    except Exception as exc:  # noqa: BLE001 - as _read_one: the error says why
+        yield ctx.error(None, f"could not be read ({type(exc).__name__}: {exc})")
+    yield FileDone(part.label, ctx.found, ctx.failed)
+
+
+def lines_before(stream: BinaryIO, start: int) -> int:
+    """The lines of `stream` before byte `start`, and the stream left at `start`."""
+    stream.seek(0)
+    lines, left = 0, start
+    while left > 0 and (chunk := stream.read(min(CHUNK_BYTES, left))):
+        # a BytesIO finds each line with memchr: some times faster than bytes.count for lines
+        # of run objects (a chunk's last piece counts as a line only when it ends one)
+        lines += sum(1 for _ in io.BytesIO(chunk)) - (chunk[-1:] != b"\n")
+        left -= len(chunk)
+    stream.seek(start)
+    return lines
+
+
+def _chunks_until(stream: BinaryIO, end: int | None) -> Iterator[bytes]:
+    if end is None:
+        yield from chunks_of(stream)
+        return
+    left = end - stream.tell()
+    while left > 0 and (chunk := stream.read(min(CHUNK_BYTES, left))):
+        left -= len(chunk)
+        yield chunk
 
 
 def _read_one(

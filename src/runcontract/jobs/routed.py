@@ -1,4 +1,4 @@
-"""`validate --jobs N`: the inputs judged by N worker processes, reported as one process would.
+"""`validate --jobs N` for inputs that are not JSON Lines alone: runs routed by their id.
 
 Every worker reads every input, but judges only the runs it owns: a run belongs to the worker
 its id hashes to, so all observations of a run are judged in one worker, in recorded order, and
@@ -8,84 +8,62 @@ also finds a second `id` key), so the other workers pass over it for a fraction 
 costs: their reader makes no item of it (`Passed.OVER`), and the router counts it. An entry
 whose id cannot be told so (not an object, a list response, bad JSON) is read by every worker,
 and each keeps the runs in it that it owns. Read errors belong to worker 0, or to the worker
-that owns the entry.
+that owns the entry. The recorded exchanges are judged by worker 0, in the order of each
+recording.
 
 Each worker tells its items' places in the input (every worker counts them alike: an entry
 passed over stands for exactly the one item its owner makes of it), and the parent merges the
 workers' results by place into the one reporter: the same results in the same order, the same
 summary, the same progress lines (worker 0 counts the entries it passed over as items read; the
 line that ends a file is written by the parent, with every worker's counts). What differs: the
-lifecycle window (runs remembered at once, `lifecycle.DEFAULT_WINDOW`) is per worker, so an input
+lifecycle window (runs remembered at once, `Engine.lifecycle_window`) is per worker, so an input
 with more runs in flight than the window forgets fewer of them.
-
-Workers are forked (they inherit the engine as built); where fork is not available, or stdin is
-an input (it can be read once only), the inputs are judged in this process.
 """
 
 from __future__ import annotations
 
 import collections
-import dataclasses
-import gc
 import heapq
-import os
 import traceback
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import msgspec
 
 from runcontract.engine import Engine
 from runcontract.engine.fastlane import Prejudged
-from runcontract.model import ObjectResult, Observation, ReadError, Summary
+from runcontract.jobs.workers import (
+    CRASH,
+    DONE,
+    END,
+    ERROR,
+    PREPARED,
+    RESULT,
+    SAY,
+    SAY_DONE,
+    TALLY,
+    Outbox,
+    Recorder,
+    frozen_while_forked,
+    start_workers,
+    stop,
+    summed,
+)
+from runcontract.model import Observation, ReadError, Summary
 from runcontract.reporters import Reporter
 from runcontract.reporters.base import Prepares
-from runcontract.runner import Item, Progress, judge_stream, validate_paths
+from runcontract.runner import Item, Progress, judge_stream
 from runcontract.sources import FileDone
 from runcontract.sources.context import FastLane, Passed
 from runcontract.sources.exchanges import Answered
-from runcontract.sources.paths import FoundFile, expand
-from runcontract.sources.reader import STDIN_PATH, read_recordings
+from runcontract.sources.reader import read_recordings
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-# Below this much input, starting the workers costs more than they save (each compiles the
-# schemas and types it needs again).
-WORTH_SHARDING_BYTES: Final = 16 * 1_048_576
-_BATCH: Final = 512  # results sent to the parent at once
 
-_RESULT, _ERROR, _DONE, _SAY, _END, _CRASH, _SAY_DONE, _TALLY, _PREPARED = range(9)
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
-
-
-def jobs_for(paths: Sequence[str], asked: int | None) -> int:
-    """How many workers to judge `paths` with: as asked, or all cores for inputs that pay."""
-    if STDIN_PATH in paths or not hasattr(os, "fork"):
-        return 1
-    if asked is not None:
-        return max(1, asked)
-    size = 0
-    for given in paths:
-        try:
-            for found in expand(given):
-                if isinstance(found, FoundFile):
-                    size += Path(found.path).stat().st_size
-        except OSError:
-            continue  # reading it says what is wrong
-    return cores() if size >= WORTH_SHARDING_BYTES else 1
-
-
-def validate_in_jobs(
+def validate_routed(
     paths: Sequence[str],
     engine: Engine,
     reporter: Reporter,
@@ -94,48 +72,24 @@ def validate_in_jobs(
     progress: Progress | None = None,
 ) -> Summary:
     """`runner.validate_paths` with `jobs` workers, reported exactly as one process reports."""
-    if jobs <= 1 or STDIN_PATH in paths:
-        return validate_paths(paths, engine, reporter, progress=progress)
-    import multiprocessing  # noqa: PLC0415 - only where there are workers to start
 
-    context = multiprocessing.get_context("fork")
-    workers, pipes = [], []
-    # What is alive now is left out of the garbage collections until the merge is done: the
-    # workers' then pass over what they inherit, where touching it would copy its memory pages
-    # into each of them (the gc module's advice for a fork), and the parent's, which the many
-    # results it unpickles set off, need not go through the engine and the modules each time.
-    gc.freeze()
-    for index in range(jobs):
-        receiving, sending = context.Pipe(duplex=False)
-        worker = context.Process(
-            target=_work,
-            kwargs={
-                "paths": paths,
-                "engine": engine,
-                "index": index,
-                "jobs": jobs,
-                "reports_clean": reporter.reports_clean,
-                "prepares": reporter if isinstance(reporter, Prepares) else None,
-                "progress": progress,
-                "pipe": sending,
-            },
-            daemon=True,
-        )
-        worker.start()
-        sending.close()  # the worker's end: when it dies, receiving says so
-        workers.append(worker)
-        pipes.append(receiving)
-    try:
-        return _merge(pipes, reporter, progress.stream if progress is not None else None)
-    finally:
-        gc.unfreeze()
-        for worker in workers:
-            worker.join(timeout=10)
-            if worker.is_alive():
-                worker.kill()
-                worker.join()
-        for pipe in pipes:
-            pipe.close()
+    def arguments(index: int) -> dict[str, Any]:
+        return {
+            "paths": paths,
+            "engine": engine,
+            "index": index,
+            "jobs": jobs,
+            "reports_clean": reporter.reports_clean,
+            "prepares": reporter if isinstance(reporter, Prepares) else None,
+            "progress": progress,
+        }
+
+    with frozen_while_forked():
+        workers, pipes = start_workers(jobs, _work, arguments)
+        try:
+            return _merge(pipes, reporter, progress.stream if progress is not None else None)
+        finally:
+            stop(workers, pipes)
 
 
 def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) -> Summary:
@@ -148,11 +102,11 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
         *(inbox.entries(worker, summaries) for worker in range(len(pipes))), key=_place
     )
     for _, kind, payload in entries:
-        if kind == _RESULT:
+        if kind == RESULT:
             reporter.result(payload)
-        elif kind == _ERROR:
+        elif kind == ERROR:
             reporter.read_error(payload)
-        elif kind == _DONE:
+        elif kind == DONE:
             # one part from each worker, at the same place: their observations and errors
             done_parts.append(payload)
             if len(done_parts) == len(pipes):
@@ -165,25 +119,19 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
                     done_said = False
                 reporter.file_done(file, found, failed)
                 done_parts = []
-        elif kind == _SAY_DONE:
+        elif kind == SAY_DONE:
             done_said = True
-        elif kind == _PREPARED:
+        elif kind == PREPARED:
             cast("Prepares", reporter).replay(payload)
-        elif kind == _TALLY:
+        elif kind == TALLY:
             cast("Prepares", reporter).tally(payload)
         elif says_to is not None:
             says_to.write(payload)
             says_to.flush()
-    summary = Summary()
-    for part in summaries:
-        for name in _COUNTS:
-            setattr(summary, name, getattr(summary, name) + getattr(part, name))
+    summary = summed(summaries)
     summary.files = summaries[0].files
     reporter.finish(summary)
     return summary
-
-
-_COUNTS: Final = tuple(field.name for field in dataclasses.fields(Summary) if field.name != "files")
 
 
 def _place(entry: tuple[int, int, Any]) -> int:
@@ -217,10 +165,10 @@ class _Inbox:
                 self._receive(block=False)  # what came meanwhile, so that no worker waits on us
             for entry in batch:
                 kind = entry[1]
-                if kind == _END:
+                if kind == END:
                     summaries.append(entry[2])
                     return
-                if kind == _CRASH:
+                if kind == CRASH:
                     raise RuntimeError(f"a validate --jobs worker failed:\n{entry[2]}")
                 yield entry
 
@@ -237,7 +185,7 @@ class _Inbox:
                 self.open.discard(worker)
                 continue
             self.batches[worker].append(batch)
-            if batch and batch[-1][1] in (_END, _CRASH):
+            if batch and batch[-1][1] in (END, CRASH):
                 self.open.discard(worker)
 
 
@@ -299,78 +247,17 @@ def owner_of(run_id: str, jobs: int) -> int:
     return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % jobs
 
 
-class _Outbox:
-    """What a worker sends the parent, in batches: each entry with its place in the input."""
-
-    def __init__(self, pipe: Connection) -> None:
-        self.pipe = pipe
-        self.batch: list[tuple[int, int, Any]] = []
-        self.place = 0  # the place of the item being judged now
-
-    def put(self, kind: int, payload: Any, *, place: int | None = None) -> None:
-        self.batch.append((place if place is not None else 2 * self.place + 1, kind, payload))
-        if len(self.batch) >= _BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        self.pipe.send(self.batch)
-        self.batch = []
-
-
-class _Recorder:
-    """A reporter that sends what it is given to the parent, at the place of the current item.
-
-    For a reporter that `Prepares` (a copy of the parent's, inherited at the fork and asked only
-    what it would make of a result), it sends what the result comes to instead, or for a result
-    the reporter only counts, the count of each rule, once, when it is done.
-    """
-
-    def __init__(
-        self, outbox: _Outbox, *, reports_clean: bool, prepares: Prepares | None = None
-    ) -> None:
-        self.outbox = outbox
-        self.reports_clean = reports_clean
-        self.prepares = prepares
-        self.tallied: collections.Counter[str] = collections.Counter()
-
-    def start(self) -> None:
-        pass
-
-    def result(self, result: ObjectResult) -> None:
-        prepares = self.prepares
-        if prepares is None:
-            self.outbox.put(_RESULT, result)
-        elif prepares.counted_only(result):
-            tallied = self.tallied
-            for violation in result.violations:
-                tallied[violation.rule] += 1
-        else:
-            self.outbox.put(_PREPARED, prepares.prepared(result))
-
-    def read_error(self, error: ReadError) -> None:
-        self.outbox.put(_ERROR, error)
-
-    def file_done(self, file: str, observations: int, errors: int) -> None:
-        self.outbox.put(_DONE, (file, observations, errors))
-
-    def finish(self, summary: Summary) -> None:
-        if self.tallied:
-            self.outbox.put(_TALLY, dict(self.tallied))
-        self.outbox.put(_END, summary)
-        self.outbox.flush()
-
-
 class _Said:
     """The progress stream of worker 0: each line goes to the parent, before the next item
     (or at the place it is told, for a line said of an entry passed over)."""
 
-    def __init__(self, outbox: _Outbox, placed: _Placed) -> None:
+    def __init__(self, outbox: Outbox, placed: _Placed) -> None:
         self.outbox, self.placed = outbox, placed
         self.at: int | None = None
 
     def write(self, text: str) -> int:
         place = self.at if self.at is not None else 2 * self.placed.next_place
-        self.outbox.put(_SAY, text, place=place)
+        self.outbox.put(SAY, text, place=place)
         return len(text)
 
     def flush(self) -> None:
@@ -385,7 +272,7 @@ class _Lines(Progress):
     parent writes it with the sums (`_said_done`).
     """
 
-    def __init__(self, outbox: _Outbox, placed: _Placed, *, every: int) -> None:
+    def __init__(self, outbox: Outbox, placed: _Placed, *, every: int) -> None:
         self.said = _Said(outbox, placed)
         super().__init__(cast("TextIO", self.said), every=every)
         self.outbox, self.placed = outbox, placed
@@ -406,18 +293,18 @@ class _Lines(Progress):
                 mark = (count // every + 1) * every
                 while mark <= count + gap:
                     said.at = 2 * (first + mark - count - 1)
-                    self._say(f"{self.reading}: {mark} items read")
+                    self.say(f"{self.reading}: {mark} items read")
                     mark += every
                 said.at = None
                 count += gap
                 passed = router.passed
             if isinstance(item, FileDone):
                 count = 0
-                self.outbox.put(_SAY_DONE, None, place=2 * placed.next_place)
+                self.outbox.put(SAY_DONE, None, place=2 * placed.next_place)
             elif not isinstance(item, Answered):  # its run objects were counted already
                 count += 1
                 if count % every == 0:
-                    self._say(f"{item.source.file}: {count} items read")
+                    self.say(f"{item.source.file}: {count} items read")
             yield item
 
 
@@ -434,7 +321,7 @@ class _Placed:
     it passed over, each of which stands for the one item its owner makes of it.
     """
 
-    def __init__(self, outbox: _Outbox, router: _Router) -> None:
+    def __init__(self, outbox: Outbox, router: _Router) -> None:
         self.outbox, self.router = outbox, router
         self.seen = 0  # items this worker's reader gave
 
@@ -483,7 +370,7 @@ def _work(
     progress: Progress | None,
     pipe: Connection,
 ) -> None:
-    outbox = _Outbox(pipe)
+    outbox = Outbox(pipe)
     try:
         lane = engine.fast_lane
         router = _Router(lane.judge if lane is not None else None, index, jobs)
@@ -498,10 +385,10 @@ def _work(
         )
         if said is not None:
             items = said.watch(items)
-        recorder = _Recorder(outbox, reports_clean=reports_clean, prepares=prepares)
+        recorder = Recorder(outbox, reports_clean=reports_clean, prepares=prepares)
         judge_stream(placed.mine(items), engine, recorder)
     except BaseException:  # noqa: BLE001 - the parent reports it; nothing else would
-        outbox.batch = [(0, _CRASH, traceback.format_exc())]
+        outbox.batch = [(0, CRASH, traceback.format_exc())]
         outbox.flush()
     finally:
         pipe.close()

@@ -1,0 +1,576 @@
+"""`validate --jobs N` for JSON Lines: the input cut into N byte ranges, one for each worker.
+
+When every input is a plain JSON Lines file, the files, one after the other, are cut into N
+ranges of about the same size, each at the start of a line, and each worker reads and judges
+its range alone: no line is read twice. Each worker numbers its items from 0 (a place), and the
+parent reports the workers' results one range after the other, as one process would: the same
+results in the same order, the counts of a file cut in two added up, the progress lines counted
+across the cut.
+
+The lifecycle rules compare each observation of a run with the one before, which may lie in an
+earlier range: that is stitched at the end (stitch.py), by the workers, the parent telling each
+which of its runs one process would still have remembered. A worker's results change only where
+the stitching says so, and the parent reports the new ones in their place.
+"""
+
+from __future__ import annotations
+
+import collections
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+from msgspec.structs import replace
+
+from runcontract.engine import Engine
+from runcontract.jobs.stitch import (
+    Again,
+    Carried,
+    KeeperTracker,
+    Noted,
+    ZoneTracker,
+    changed,
+    recount,
+)
+from runcontract.jobs.workers import (
+    CRASH,
+    DONE,
+    END,
+    ERROR,
+    PREPARED,
+    REPLACED,
+    RESULT,
+    SAY,
+    TALLY,
+    Entry,
+    Outbox,
+    Recorder,
+    frozen_while_forked,
+    start_workers,
+    stop,
+    summed,
+)
+from runcontract.model import ObjectResult, Summary
+from runcontract.reporters import Reporter
+from runcontract.reporters.base import Prepares
+from runcontract.runner import Item, Progress, judge_stream
+from runcontract.sources import FileDone
+from runcontract.sources.context import Unreadable
+from runcontract.sources.paths import FoundFile, expand
+from runcontract.sources.reader import STDIN_PATH, FilePart, read_part
+from runcontract.sources.sniff import SNIFF_BYTES, Format, sniff
+from runcontract.sources.streams import GZIP_MAGIC
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# what a worker and the parent tell each other while the lifecycle is stitched, apart from the
+# entries: each a tuple whose first item says what it is
+_WINDOW, _FIRSTS, _STATES, _REMEMBERED, _QUIT = "window", "firsts", "states", "remembered", "quit"
+
+
+def plan(paths: Sequence[str], jobs: int) -> list[list[FilePart]] | None:
+    """Each worker's parts of the input, in order; None unless every input is a plain (not
+    gzip) JSON Lines file that can be read."""
+    files: list[tuple[str, str, int]] = []  # label, path, size
+    for given in paths:
+        if given == STDIN_PATH:
+            return None
+        try:
+            for found in expand(given):
+                if not isinstance(found, FoundFile) or not _plain_lines(found.path):
+                    return None
+                files.append((found.label, found.path, Path(found.path).stat().st_size))
+        except (OSError, Unreadable, ValueError):
+            return None  # the usual way says what is wrong with it
+    total = sum(size for _, _, size in files)
+    if not files:
+        return None
+    cuts = [(0, 0)]
+    for worker in range(1, jobs):
+        cut = _line_start(files, total * worker // jobs)
+        cuts.append(max(cut, cuts[-1]))
+    cuts.append((len(files), 0))
+    return [_parts(files, cuts[worker], cuts[worker + 1]) for worker in range(jobs)]
+
+
+def _plain_lines(path: str) -> bool:
+    with Path(path).open("rb") as stream:
+        head = stream.read(SNIFF_BYTES)
+    if not head or head.startswith(GZIP_MAGIC):
+        return False
+    return sniff(head, path.lower().removesuffix(".gz")) is Format.JSONL
+
+
+def _line_start(files: list[tuple[str, str, int]], offset: int) -> tuple[int, int]:
+    """The start of the first line at or after byte `offset` of the files, one after the
+    other: (the file's index, the byte in it)."""
+    for index, (_, path, size) in enumerate(files):
+        if offset >= size:
+            offset -= size
+            continue
+        if offset == 0:
+            return index, 0
+        with Path(path).open("rb") as stream:
+            stream.seek(offset - 1)
+            at = offset - 1
+            while chunk := stream.read(1 << 16):
+                newline = chunk.find(b"\n")
+                if newline >= 0:
+                    at += newline + 1
+                    return (index, at) if at < size else (index + 1, 0)
+                at += len(chunk)
+        return index + 1, 0
+    return len(files), 0
+
+
+def _parts(
+    files: list[tuple[str, str, int]], start: tuple[int, int], end: tuple[int, int]
+) -> list[FilePart]:
+    parts = []
+    index, offset = start
+    while (index, offset) < end:
+        label, path, _ = files[index]
+        if index < end[0]:
+            parts.append(FilePart(label, path, offset, None))  # to the file's end
+            index, offset = index + 1, 0
+        else:
+            parts.append(FilePart(label, path, offset, end[1]))
+            break
+    return parts
+
+
+def validate_ranges(
+    parts: list[list[FilePart]],
+    engine: Engine,
+    reporter: Reporter,
+    *,
+    progress: Progress | None = None,
+) -> Summary:
+    """Judge each worker's parts in a worker; report as one process reports."""
+    import multiprocessing  # noqa: PLC0415 - only where there are workers to start
+
+    context = multiprocessing.get_context("fork")
+    controls = [context.Pipe(duplex=False) for _ in parts]
+
+    def arguments(index: int) -> dict[str, Any]:
+        return {
+            "parts": parts[index],
+            "engine": engine,
+            "index": index,
+            "jobs": len(parts),
+            "reports_clean": reporter.reports_clean,
+            "prepares": reporter if isinstance(reporter, Prepares) else None,
+            "every": progress.every if progress is not None else None,
+            "control": controls[index][0],
+        }
+
+    with frozen_while_forked():
+        workers, pipes = start_workers(len(parts), _work, arguments)
+        for receiving, _ in controls:
+            receiving.close()  # the workers' ends
+        try:
+            merge = _Merge(parts, reporter, progress, engine)
+            return merge.run(pipes, [sending for _, sending in controls])
+        finally:
+            for _, sending in controls:
+                sending.close()
+            stop(workers, pipes)
+
+
+class _Places:
+    """The items of a worker's parts numbered from 0, and where each part starts."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.next = 0  # the place of the next item
+        self.starts = [0]  # of each part, and after the last
+
+    def placed(self, items: Iterable[Item]) -> Iterator[Item]:
+        outbox = self.outbox
+        for item in items:
+            outbox.place = self.next
+            self.next += 1
+            if isinstance(item, FileDone):
+                self.starts.append(self.next)
+            yield item
+
+    def now(self) -> int:
+        return self.outbox.place
+
+
+class _Said:
+    """The progress lines a worker says itself (a file's first line, "reading ..."), each put
+    before the item that follows it."""
+
+    def __init__(self, outbox: Outbox, places: _Places) -> None:
+        self.outbox, self.places = outbox, places
+
+    def write(self, text: str) -> int:
+        self.outbox.put(SAY, text, place=2 * self.places.next)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _work(
+    *,
+    parts: list[FilePart],
+    engine: Engine,
+    index: int,
+    jobs: int,
+    reports_clean: bool,
+    prepares: Prepares | None,
+    every: int | None,
+    control: Connection,
+    pipe: Connection,
+) -> None:
+    outbox = Outbox(pipe)
+    try:
+        places = _Places(outbox)
+        on_file = None
+        if every is not None:
+            on_file = Progress(cast("TextIO", _Said(outbox, places)), every=every).file_started
+        lane = engine.fast_lane
+        judge = lane.judge if lane is not None else None
+        items = chain.from_iterable(
+            read_part(part, fast_lane=judge, on_file=on_file) for part in parts
+        )
+        judging = engine.judging()
+        tracker: KeeperTracker | None = None
+        if judging.tracker is not None:
+            window, in_order = engine.lifecycle_window, engine.files_in_order
+            tracker = (
+                ZoneTracker(engine, outbox)
+                if index
+                else KeeperTracker(engine, window=window, files_in_order=in_order)
+            )
+            judging.tracker = tracker
+        recorder = Recorder(outbox, reports_clean=reports_clean, prepares=prepares, ends=False)
+        summary = judge_stream(places.placed(items), engine, recorder, judging=judging)
+        if tracker is None:
+            recorder.end()
+            return
+        if index < jobs - 1:
+            outbox.flush()
+            pipe.send((_WINDOW, *tracker.window_now()))
+        if isinstance(tracker, ZoneTracker):
+            outbox.flush()
+            pipe.send((_FIRSTS, tracker.firsts))
+            what, remembered = control.recv()
+            assert what == _REMEMBERED
+            stitch = _Stitch(engine, parts, places, recorder, summary)
+            outbox.put(REPLACED, stitch.run(tracker, dict(remembered)), place=0)
+        recorder.end()
+        while (asked := control.recv())[0] != _QUIT:
+            pipe.send((_STATES, index, tracker.states(asked[1])))
+    except BaseException:  # noqa: BLE001 - the parent reports it; nothing else would
+        outbox.batch = [(0, CRASH, traceback.format_exc())]
+        outbox.flush()
+    finally:
+        pipe.close()
+
+
+class _Stitch:
+    """A worker's results judged again where the earlier ranges change them (stitch.py)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        parts: list[FilePart],
+        places: _Places,
+        recorder: Recorder,
+        summary: Summary,
+    ) -> None:
+        self.again = Again(engine, parts, places.starts)
+        self.recorder, self.summary = recorder, summary
+        self.replaced: dict[int, list[Entry]] = {}
+
+    def run(self, tracker: ZoneTracker, remembered: dict[int, Any]) -> dict[int, list[Entry]]:
+        """What takes the place of the results that change: by place, the entries to send."""
+        resumed: dict[str, bool] = {}
+        changed = []  # the first sights whose verdict the state before them changes
+        for at, state in remembered.items():
+            found, after = tracker.compared_first(at, state)
+            first = tracker.noted_first(at)
+            resumed[first.run_id] = after.resumed
+            if found:
+                changed.append((first, state))
+        # the observations judged with resumed False that one process judges with it True
+        conditional = [
+            (one, before) for one, before in tracker.conditional if resumed.get(one.run_id, False)
+        ]
+        again = self.again
+        again.read(one for one, _ in [*changed, *conditional])
+        for first, state in changed:
+            self._replace(first, again.judged(first, None), again.judged(first, state))
+        for one, before in conditional:
+            now = again.judged(one, replace(before, resumed=True))
+            self._replace(one, again.judged(one, before), now)
+        tracker.resolve(resumed)
+        return self.replaced
+
+    def _replace(self, noted: Noted, was: ObjectResult | None, now: ObjectResult | None) -> None:
+        if was is None or now is None or not changed(was, now):
+            return
+        recorder = self.recorder
+        recount(self.summary, was, now)
+        recorder.unreport(was)
+        outbox = recorder.outbox
+        with outbox.kept() as kept:
+            outbox.place = noted.place
+            if now.violations or recorder.reports_clean:
+                recorder.result(now)
+        self.replaced[2 * noted.place + 1] = kept
+
+
+class _Merge:
+    """The parent: the workers' entries reported range after range, and the lifecycle's
+    stitching told to the workers (which runs each must judge again, from whose states)."""
+
+    def __init__(
+        self,
+        parts: list[list[FilePart]],
+        reporter: Reporter,
+        progress: Progress | None,
+        engine: Engine,
+    ) -> None:
+        self.parts, self.reporter = parts, reporter
+        self.jobs = jobs = len(parts)
+        self.buffers: list[collections.deque[Entry]] = [collections.deque() for _ in parts]
+        self.ended = [False] * jobs
+        self.summaries: list[Summary] = []
+        self.replaced: list[dict[int, list[Entry]]] = [{} for _ in parts]
+        self.lines = _Lines(progress)
+        self.merged = 0  # the workers whose entries were all reported
+        self.started = False  # whether the entries of worker `merged` began to be reported
+        # the lifecycle's stitching
+        self.lifecycle = engine.lifecycle
+        self.carried = Carried(engine.lifecycle_window)
+        self.windows: dict[int, tuple[list[str], bytes]] = {}
+        self.firsts: dict[int, list[str]] = {}
+        self.played = 0  # the last worker whose first sights were played (0: none yet)
+        # the questions to each keeper of runs' states, (asker, places in its firsts, ids)
+        self.questions: dict[int, list[tuple[int, list[int], list[str]]]] = {
+            keeper: [] for keeper in range(jobs)
+        }
+        self.asked: dict[int, collections.deque[tuple[int, list[int]]]] = {
+            keeper: collections.deque() for keeper in range(jobs)
+        }
+        self.found: dict[int, dict[int, Any]] = {}  # of each asker, the states told so far
+        self.awaited: dict[int, int] = {}  # of each asker, the answers it waits for
+        self.untold = set(range(1, jobs)) if self.lifecycle else set()
+        self.controls: list[Connection] = []
+
+    def run(self, pipes: list[Connection], controls: list[Connection]) -> Summary:
+        from multiprocessing.connection import wait  # noqa: PLC0415 - imported by then
+
+        self.controls = controls
+        self.reporter.start()
+        waiting = {pipe: index for index, pipe in enumerate(pipes)}
+        while self.merged < self.jobs:
+            if not waiting:
+                raise RuntimeError("a validate --jobs worker ended without finishing")
+            for ready in wait(list(waiting)):
+                pipe = cast("Connection", ready)
+                index = waiting[pipe]
+                try:
+                    message = pipe.recv()
+                except EOFError:
+                    # after its END a worker without a lifecycle to stitch has nothing more
+                    if not self.ended[index] or self.untold:
+                        raise RuntimeError(
+                            "a validate --jobs worker ended without finishing"
+                        ) from None
+                    del waiting[pipe]
+                    continue
+                self._received(index, message)
+            self._stitch()
+            self._report()
+        if self.lifecycle:
+            for control in controls:
+                control.send((_QUIT,))
+        summary = summed(self.summaries)
+        summary.files = sum(part.end is None for parts in self.parts for part in parts)
+        summary.forgotten_runs += self.carried.forgotten
+        self.reporter.finish(summary)
+        return summary
+
+    def _received(self, index: int, message: Any) -> None:
+        if isinstance(message, list):
+            buffer = self.buffers[index]
+            for entry in message:
+                kind = entry[1]
+                if kind == CRASH:
+                    raise RuntimeError(f"a validate --jobs worker failed:\n{entry[2]}")
+                if kind == REPLACED:
+                    self.replaced[index] = entry[2]
+                    continue
+                if kind == END:
+                    self.ended[index] = True
+                    self.summaries.append(entry[2])
+                buffer.append(entry)
+        elif message[0] == _WINDOW:
+            self.windows[index] = (message[1], message[2])
+        elif message[0] == _FIRSTS:
+            self.firsts[index] = message[1]
+        else:  # _STATES: a keeper's answer, to the oldest of its questions
+            asker, places = self.asked[index].popleft()
+            self.found[asker].update(zip(places, message[2], strict=True))
+            self.awaited[asker] -= 1
+
+    def _stitch(self) -> None:
+        """Play each worker's first sights once the window before it is known; ask the keepers
+        of the runs it remembered for their states once they are done; then tell the worker."""
+        carried = self.carried
+        while (
+            self.lifecycle
+            and self.played + 1 < self.jobs
+            and self.played in self.windows
+            and self.played + 1 in self.firsts
+        ):
+            carried.add(self.played, *self.windows.pop(self.played))
+            self.played += 1
+            asker = self.played
+            by_keeper: dict[int, tuple[list[int], list[str]]] = {}
+            for at, run_id, keeper in carried.play(self.firsts.pop(asker)):
+                places, ids = by_keeper.setdefault(keeper, ([], []))
+                places.append(at)
+                ids.append(run_id)
+            self.found[asker] = {}
+            self.awaited[asker] = len(by_keeper)
+            for keeper, (places, ids) in by_keeper.items():
+                self.questions[keeper].append((asker, places, ids))
+        for keeper, questions in self.questions.items():
+            # once it ended (so its own runs were stitched: its states are final), and one
+            # question at a time: a keeper answering (its answer may be larger than a pipe
+            # holds) reads no question meanwhile, and the parent would wait on it
+            if self.ended[keeper] and questions and not self.asked[keeper]:
+                asker, places, ids = questions.pop(0)
+                self.asked[keeper].append((asker, places))
+                self.controls[keeper].send((_STATES, ids))
+        for asker in sorted(self.untold):
+            if self.awaited.get(asker) == 0:
+                self.untold.discard(asker)
+                found = self.found.pop(asker)
+                self.controls[asker].send((_REMEMBERED, sorted(found.items())))
+
+    def _report(self) -> None:
+        """Report what can be: worker 0's entries as they come, a later worker's once it ended
+        (its results that changed are known then)."""
+        lines = self.lines
+        while self.merged < self.jobs:
+            index = self.merged
+            if index and not self.ended[index]:
+                return
+            if not self.started:
+                self.started = True
+                lines.worker_started(self.parts[index])
+            buffer, replaced = self.buffers[index], self.replaced[index]
+            pending = sorted(replaced)
+            while buffer:
+                place, kind, payload = buffer.popleft()
+                while pending and pending[0] < place:
+                    self._entries(replaced[pending.pop(0)])
+                if kind == END:
+                    for left in pending:
+                        self._entries(replaced[left])
+                    self.merged += 1
+                    self.started = False
+                    break
+                if place in replaced:
+                    continue  # judged again: the entries that replace it follow
+                if kind == DONE:
+                    file, found, failed = lines.part_done(place, payload)
+                    if file is not None:
+                        self.reporter.file_done(file, found, failed)
+                else:
+                    self._entries([(place, kind, payload)])
+            else:
+                return
+
+    def _entries(self, entries: list[Entry]) -> None:
+        reporter, lines = self.reporter, self.lines
+        for place, kind, payload in entries:
+            if kind == TALLY:
+                cast("Prepares", reporter).tally(payload)
+                continue
+            lines.before(place)
+            if kind == RESULT:
+                reporter.result(payload)
+            elif kind == ERROR:
+                reporter.read_error(payload)
+            elif kind == PREPARED:
+                cast("Prepares", reporter).replay(payload)
+            elif kind == SAY:
+                lines.say(payload)
+
+
+class _Lines:
+    """The progress lines of one process, said by the parent: "N items read" counted across
+    the ranges a file was cut into, and the line that ends a file, with all of its counts.
+
+    Places are a worker's: results at 2 * item + 1, the lines a worker says at 2 * item, before
+    the item. Only the item counts of a file's parts are needed, and each part's start.
+    """
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.saying = Progress(progress.stream, every=progress.every) if progress else None
+        self.every = progress.every if progress is not None else 0
+        self.parts: list[FilePart] = []  # of the worker being reported
+        self.part = 0  # the index of the part being reported
+        self.start = 0  # the place of its first item
+        self.earlier = 0  # items of its file in earlier parts
+        self.said = 0  # the count the last "items read" line of the file said
+        self.found = self.failed = 0  # of its file, in earlier parts
+
+    def worker_started(self, parts: list[FilePart]) -> None:
+        self.parts, self.part, self.start = parts, 0, 0
+        if parts and parts[0].start == 0:
+            self._file_started()
+
+    def _file_started(self) -> None:
+        self.earlier = self.said = self.found = self.failed = 0
+
+    def before(self, place: int) -> None:
+        """Say the "N items read" lines of the items before the entry at `place`."""
+        self._count_to(self.earlier + (place + 1) // 2 - self.start)
+
+    def _count_to(self, count: int) -> None:
+        if self.saying is None or count < self.said + self.every:
+            return
+        label = self.parts[self.part].label
+        mark = (self.said // self.every + 1) * self.every
+        while mark <= count:
+            self.saying.say(f"{label}: {mark} items read")
+            self.said = mark
+            mark += self.every
+
+    def say(self, text: str) -> None:
+        if self.saying is not None:
+            self.saying.stream.write(text)
+            self.saying.stream.flush()
+
+    def part_done(self, place: int, counts: tuple[str, int, int]) -> tuple[str | None, int, int]:
+        """A part ended with its FileDone at item `place // 2`: the file and its counts when
+        it was the file's last part (None else)."""
+        item = place // 2
+        self._count_to(self.earlier + item - self.start)
+        file, found, failed = counts
+        found, failed = found + self.found, failed + self.failed
+        last = self.parts[self.part].end is None
+        if last:
+            if self.saying is not None:
+                for _ in self.saying.watch([FileDone(file, found, failed)]):
+                    pass
+            self._file_started()
+        else:
+            self.earlier += item - self.start
+            self.found, self.failed = found, failed
+        self.part += 1
+        self.start = item + 1
+        return (file if last else None), found, failed
