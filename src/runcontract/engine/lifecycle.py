@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,7 @@ class RunFacts(msgspec.Struct, gc=False):
         return (self.completed_at, self.failed_at, self.cancelled_at)
 
 
-class _Seen(msgspec.Struct, gc=False):
+class RunState(msgspec.Struct, gc=False):
     """What the tracker remembers of a run's last observation."""
 
     facts: RunFacts
@@ -220,7 +221,7 @@ class LifecycleTracker:
         # in the order last seen: a run seen again is moved to the end, the oldest is let go.
         # A dict keeps that order too, and costs less to add to: it becomes an OrderedDict, which
         # can let the oldest go, when the window is first full (most inputs never fill it).
-        self._runs: dict[str, _Seen] = {}
+        self._runs: dict[str, RunState] = {}
         self._table = transitions()
         # the status changes no rule objects to, so most changes cost one set lookup
         self._allowed = frozenset(
@@ -233,6 +234,18 @@ class LifecycleTracker:
     @property
     def runs(self) -> int:
         return len(self._runs)
+
+    def state(self, run_id: str) -> RunState | None:
+        """What is remembered of the run's last observation, if it is remembered."""
+        return self._runs.get(run_id)
+
+    def remember(self, run_id: str, state: RunState) -> None:
+        """Remember `state` as the run's last (a run already remembered keeps its place)."""
+        self._runs[run_id] = state
+
+    def remembered(self) -> Iterator[tuple[str, RunState]]:
+        """The runs remembered and their states, the oldest first."""
+        return iter(list(self._runs.items()))
 
     def observe(self, observation: Observation, result: ObjectResult) -> None:
         run = observation.run
@@ -256,7 +269,9 @@ class LifecycleTracker:
             self._stream_event(now, event, run.get("status"))
         if before is None:
             # a submission whose run was not seen before has nothing to be compared with
-            runs[run_id] = _Seen(now.facts, source[0], source[1], submitted is not None, exchange)
+            runs[run_id] = RunState(
+                now.facts, source[0], source[1], submitted is not None, exchange
+            )
         else:
             runs[run_id] = self._follow(before, now, exchange)
         if len(runs) > self.window:
@@ -289,12 +304,12 @@ class LifecycleTracker:
         runs = self._runs
         before = runs.pop(run_id, None)
         if before is None:  # the run's first observation, by far the most common
-            runs[run_id] = _Seen(facts, file, entry, False, self.fresh)
+            runs[run_id] = RunState(facts, file, entry, False, self.fresh)
             if self.noting_firsts:
                 self.first_seen(run_id, profile, facts, file, entry)
         elif facts == before.facts:
             # nothing a rule looks at changed, and no rule fires on that
-            runs[run_id] = _Seen(facts, file, entry, before.resumed, before.answered)
+            runs[run_id] = RunState(facts, file, entry, before.resumed, before.answered)
         else:
             if self.noting_changes:
                 self.changing(run_id, before, profile, facts, file=file, entry=entry)
@@ -322,7 +337,7 @@ class LifecycleTracker:
     def changing(
         self,
         run_id: str,
-        before: _Seen,
+        before: RunState,
         profile: Profile,
         facts: RunFacts,
         *,
@@ -342,7 +357,7 @@ class LifecycleTracker:
         if oldest.facts.status not in TERMINAL_STATUSES:
             self.forgotten += 1
 
-    def _follow(self, before: _Seen, now: _Now, exchange: tuple[str, str] | None) -> _Seen:
+    def _follow(self, before: RunState, now: _Now, exchange: tuple[str, str] | None) -> RunState:
         """Compare the observation with the run's last one; what to remember of the run then."""
         old = before.facts
         was: Source = _new_tuple(Source, (before.file, before.entry))
@@ -356,7 +371,7 @@ class LifecycleTracker:
         self._compare(old, was, resumed or answered_now, now)
         resumed = answered_now or (resumed and facts.started_at == old.started_at)
         file, entry = now.source
-        return _Seen(facts, file, entry, resumed, answered if exchange is None else exchange)
+        return RunState(facts, file, entry, resumed, answered if exchange is None else exchange)
 
     def _add(
         self, now: _Now, code: str, path: str, message: str, *, value: JSON, related: Source | None

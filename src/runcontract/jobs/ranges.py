@@ -16,11 +16,13 @@ the stitching says so, and the parent reports the new ones in their place.
 from __future__ import annotations
 
 import collections
+import contextlib
+import tempfile
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from msgspec.structs import replace
 
@@ -48,6 +50,7 @@ from runcontract.jobs.workers import (
     Outbox,
     Recorder,
     frozen_while_forked,
+    spilled,
     start_workers,
     stop,
     summed,
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
 # what a worker and the parent tell each other while the lifecycle is stitched, apart from the
 # entries: each a tuple whose first item says what it is
 _WINDOW, _FIRSTS, _STATES, _REMEMBERED, _QUIT = "window", "firsts", "states", "remembered", "quit"
+_SPILLED = "spilled"  # a worker's batches are all in its file, and what replaces its results
 
 
 def plan(paths: Sequence[str], jobs: int) -> list[list[FilePart]] | None:
@@ -154,25 +158,32 @@ def validate_ranges(
 
     context = multiprocessing.get_context("fork")
     controls = [context.Pipe(duplex=False) for _ in parts]
+    with contextlib.ExitStack() as files, frozen_while_forked():
+        # what a worker past the first sends is reported once the workers before it are done:
+        # it waits in a file meanwhile, not in the parent's memory
+        spills: list[BinaryIO | None] = [
+            None,
+            *(files.enter_context(tempfile.TemporaryFile()) for _ in parts[1:]),
+        ]
 
-    def arguments(index: int) -> dict[str, Any]:
-        return {
-            "parts": parts[index],
-            "engine": engine,
-            "index": index,
-            "jobs": len(parts),
-            "reports_clean": reporter.reports_clean,
-            "prepares": reporter if isinstance(reporter, Prepares) else None,
-            "every": progress.every if progress is not None else None,
-            "control": controls[index][0],
-        }
+        def arguments(index: int) -> dict[str, Any]:
+            return {
+                "parts": parts[index],
+                "engine": engine,
+                "index": index,
+                "jobs": len(parts),
+                "reports_clean": reporter.reports_clean,
+                "prepares": reporter if isinstance(reporter, Prepares) else None,
+                "every": progress.every if progress is not None else None,
+                "control": controls[index][0],
+                "spill": spills[index],
+            }
 
-    with frozen_while_forked():
         workers, pipes = start_workers(len(parts), _work, arguments)
         for receiving, _ in controls:
             receiving.close()  # the workers' ends
         try:
-            merge = _Merge(parts, reporter, progress, engine)
+            merge = _Merge(parts, reporter, progress, engine, spills)
             return merge.run(pipes, [sending for _, sending in controls])
         finally:
             for _, sending in controls:
@@ -226,9 +237,10 @@ def _work(
     prepares: Prepares | None,
     every: int | None,
     control: Connection,
+    spill: BinaryIO | None,
     pipe: Connection,
 ) -> None:
-    outbox = Outbox(pipe)
+    outbox = Outbox(pipe, spill)
     try:
         places = _Places(outbox)
         on_file = None
@@ -251,25 +263,24 @@ def _work(
             judging.tracker = tracker
         recorder = Recorder(outbox, reports_clean=reports_clean, prepares=prepares, ends=False)
         summary = judge_stream(places.placed(items), engine, recorder, judging=judging)
-        if tracker is None:
-            recorder.end()
-            return
-        if index < jobs - 1:
-            outbox.flush()
+        replaced: dict[int, list[Entry]] = {}
+        if tracker is not None and index < jobs - 1:
             pipe.send((_WINDOW, *tracker.window_now()))
         if isinstance(tracker, ZoneTracker):
-            outbox.flush()
             pipe.send((_FIRSTS, tracker.firsts))
             what, remembered = control.recv()
             assert what == _REMEMBERED
             stitch = _Stitch(engine, parts, places, recorder, summary)
-            outbox.put(REPLACED, stitch.run(tracker, dict(remembered)), place=0)
+            replaced = stitch.run(tracker, dict(remembered))
         recorder.end()
-        while (asked := control.recv())[0] != _QUIT:
-            pipe.send((_STATES, index, tracker.states(asked[1])))
+        if spill is not None:
+            spill.flush()
+            pipe.send((_SPILLED, replaced))
+        if tracker is not None:
+            while (asked := control.recv())[0] != _QUIT:
+                pipe.send((_STATES, index, tracker.states(asked[1])))
     except BaseException:  # noqa: BLE001 - the parent reports it; nothing else would
-        outbox.batch = [(0, CRASH, traceback.format_exc())]
-        outbox.flush()
+        outbox.crashed(traceback.format_exc())
     finally:
         pipe.close()
 
@@ -337,8 +348,9 @@ class _Merge:
         reporter: Reporter,
         progress: Progress | None,
         engine: Engine,
+        spills: list[BinaryIO | None],
     ) -> None:
-        self.parts, self.reporter = parts, reporter
+        self.parts, self.reporter, self.spills = parts, reporter, spills
         self.jobs = jobs = len(parts)
         self.buffers: list[collections.deque[Entry]] = [collections.deque() for _ in parts]
         self.ended = [False] * jobs
@@ -411,8 +423,10 @@ class _Merge:
                     continue
                 if kind == END:
                     self.ended[index] = True
-                    self.summaries.append(entry[2])
                 buffer.append(entry)
+        elif message[0] == _SPILLED:
+            self.ended[index] = True
+            self.replaced[index] = message[1]
         elif message[0] == _WINDOW:
             self.windows[index] = (message[1], message[2])
         elif message[0] == _FIRSTS:
@@ -469,15 +483,16 @@ class _Merge:
             if not self.started:
                 self.started = True
                 lines.worker_started(self.parts[index])
-            buffer, replaced = self.buffers[index], self.replaced[index]
+            spill, replaced = self.spills[index], self.replaced[index]
             pending = sorted(replaced)
-            while buffer:
-                place, kind, payload = buffer.popleft()
+            entries = _drained(self.buffers[index]) if spill is None else spilled(spill)
+            for place, kind, payload in entries:
                 while pending and pending[0] < place:
                     self._entries(replaced[pending.pop(0)])
                 if kind == END:
                     for left in pending:
                         self._entries(replaced[left])
+                    self.summaries.append(payload)
                     self.merged += 1
                     self.started = False
                     break
@@ -507,6 +522,11 @@ class _Merge:
                 cast("Prepares", reporter).replay(payload)
             elif kind == SAY:
                 lines.say(payload)
+
+
+def _drained(buffer: collections.deque[Entry]) -> Iterator[Entry]:
+    while buffer:
+        yield buffer.popleft()
 
 
 class _Lines:

@@ -10,8 +10,9 @@ first notes what depends on that window (`ZoneTracker`), and, once its range is 
    runs of the earlier ranges' windows in order (`Carried`), plays one process's window forward:
    which of those runs it still remembered, and which it let go (`Carried.play`).
 2. The worker is sent the last state of each remembered run (asked of the worker that saw it
-   last), and judges each such first sight again, as one process would: compared with that state.
-   A result that changes is sent again, and takes the place of the one sent before.
+   last), and compares each such first sight with it, as one process would. Where that finds
+   something, it judges the line again; the result is sent again, and takes the place of the
+   one sent before.
 3. A run seen again after tool outputs were submitted may restamp `started_at` (rule L010): the
    worker could not know whether tool outputs were submitted before its range. Where the answer
    changed a verdict, it noted the observation (`ZoneTracker.conditional`), and judges it again
@@ -34,13 +35,12 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from msgspec.structs import replace
 
-from runcontract.engine.lifecycle import LifecycleTracker, _Now, _Seen
+from runcontract.engine.lifecycle import LifecycleTracker, RunState
 from runcontract.model import (
     ObjectResult,
     Profile,
     ReadError,
     Severity,
-    Source,
     Summary,
     Violation,
 )
@@ -75,13 +75,19 @@ class KeeperTracker(LifecycleTracker):
 
     def window_now(self) -> tuple[list[str], bytes]:
         """The runs remembered, the oldest first, and whether each had ended (1) or not (0)."""
-        runs = self._runs
-        ended = bytes(seen.facts.status in TERMINAL_STATUSES for seen in runs.values())
-        return list(runs), ended
+        remembered = list(self.remembered())
+        ended = bytes(seen.facts.status in TERMINAL_STATUSES for _, seen in remembered)
+        return [run_id for run_id, _ in remembered], ended
 
-    def states(self, run_ids: Iterable[str]) -> list[_Seen]:
-        runs = self._runs
-        return [runs[run_id] for run_id in run_ids]
+    def states(self, run_ids: Iterable[str]) -> list[RunState]:
+        """The last states of these runs, which the parent found in this worker's window."""
+        states = []
+        for run_id in run_ids:
+            state = self.state(run_id)
+            if state is None:
+                raise RuntimeError(f"the run {run_id!r} was not remembered here")
+            states.append(state)
+        return states
 
 
 # The mark of a run first seen while the window was not full, which its states keep (the
@@ -115,22 +121,31 @@ class ZoneTracker(KeeperTracker):
         self.first_places = array("q")
         self.first_files: list[str] = []
         self.first_entries: list[str | None] = []
-        self.first_facts: list[tuple[Profile, RunFacts]] = []
+        self.first_profiles: list[Profile] = []
+        self.first_facts: list[RunFacts] = []
         self.settled: set[str] = set()
-        self.conditional: list[tuple[Noted, _Seen]] = []
+        self.conditional: list[tuple[Noted, RunState]] = []
 
-    def compared_first(self, at: int, before: _Seen) -> tuple[list[Violation], _Seen]:
+    def compared_first(self, at: int, before: RunState) -> tuple[list[Violation], RunState]:
         """What the lifecycle rules find in the first sight `at` of a run compared with the
         run's state `before` it (as one process compares them), and the run's state after."""
         noted = self.noted_first(at)
-        profile, facts = self.first_facts[at]
+        return self._compared(noted, before, self.first_profiles[at], self.first_facts[at])
+
+    def _compared(
+        self, noted: Noted, before: RunState, profile: Profile, facts: RunFacts
+    ) -> tuple[list[Violation], RunState]:
+        """What a tracker that remembered `before` finds in the observation, and the state it
+        keeps then."""
         tracker = LifecycleTracker(self.engine, files_in_order=self.files_in_order)
-        tracker._runs[noted.run_id] = before
+        tracker.remember(noted.run_id, before)
         found: list[Violation] = []
         tracker.observe_entry(
             noted.run_id, profile, facts, noted.file, noted.entry, violations=found
         )
-        return found, tracker._runs[noted.run_id]
+        after = tracker.state(noted.run_id)
+        assert after is not None
+        return found, after
 
     def noted_first(self, at: int) -> Noted:
         return Noted(
@@ -144,8 +159,9 @@ class ZoneTracker(KeeperTracker):
         self.first_places.append(self.outbox.place)
         self.first_files.append(file)
         self.first_entries.append(entry)
-        self.first_facts.append((profile, facts))
-        if len(self._runs) > self.window:
+        self.first_profiles.append(profile)
+        self.first_facts.append(facts)
+        if self.runs > self.window:
             # the window is full, and this run lets the first go: one process has let go every
             # run of the ranges before by now, so the runs seen first from here on are new
             self.noting_firsts = False
@@ -154,7 +170,7 @@ class ZoneTracker(KeeperTracker):
     def changing(
         self,
         run_id: str,
-        before: _Seen,
+        before: RunState,
         profile: Profile,
         facts: RunFacts,
         *,
@@ -177,13 +193,11 @@ class ZoneTracker(KeeperTracker):
             self.settled.add(run_id)
             return
         noted = Noted(run_id, self.outbox.place, file, entry)
-        source = Source(file, entry)
         verdicts, states = [], []
         for resumed in (False, True):
-            found: list[Violation] = []
-            now = _Now(facts, source, profile, found, None)
-            states.append(self._follow(replace(before, resumed=resumed), now, None).resumed)
+            found, after = self._compared(noted, replace(before, resumed=resumed), profile, facts)
             verdicts.append(found)
+            states.append(after.resumed)
         if verdicts[0] != verdicts[1]:
             self.conditional.append((noted, before))
         if states[0] == states[1]:
@@ -192,11 +206,11 @@ class ZoneTracker(KeeperTracker):
     def resolve(self, resumed: dict[str, bool]) -> None:
         """The marked runs not settled take the `resumed` they had before the range (False
         unless told), and lose their mark."""
-        runs, settled = self._runs, self.settled
-        marked = [(run_id, seen) for run_id, seen in runs.items() if seen.answered is _INHERITING]
-        for run_id, seen in marked:
-            was = resumed.get(run_id, False) and run_id not in settled
-            runs[run_id] = replace(seen, resumed=seen.resumed or was, answered=None)
+        settled = self.settled
+        for run_id, seen in self.remembered():
+            if seen.answered is _INHERITING:
+                was = resumed.get(run_id, False) and run_id not in settled
+                self.remember(run_id, replace(seen, resumed=seen.resumed or was, answered=None))
 
 
 @dataclass
@@ -290,7 +304,7 @@ class Again:
                     if number >= last:
                         break
 
-    def judged(self, noted: Noted, before: _Seen | None) -> ObjectResult | None:
+    def judged(self, noted: Noted, before: RunState | None) -> ObjectResult | None:
         """The observation's result, compared with `before` (None: the run's first sight); None
         when its line no longer gives it (a file that changed meanwhile)."""
         number = line_number(noted.entry)
@@ -309,7 +323,7 @@ class Again:
         judging = engine.judging()
         tracker = judging.tracker
         if tracker is not None and before is not None:
-            tracker._runs[noted.run_id] = before
+            tracker.remember(noted.run_id, before)
         catch = _Catch(noted.entry)
         judge_stream(items, engine, catch, judging=judging)
         return catch.caught

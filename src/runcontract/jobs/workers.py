@@ -10,9 +10,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import gc
+import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from runcontract.model import ObjectResult, ReadError, Summary
 from runcontract.reporters.base import Prepares
@@ -34,10 +35,14 @@ Entry = tuple[int, int, Any]
 
 
 class Outbox:
-    """What a worker sends the parent, in batches: each entry with its place in the input."""
+    """What a worker sends the parent, in batches: each entry with its place in the input.
 
-    def __init__(self, pipe: Connection) -> None:
-        self.pipe = pipe
+    With `spill` (a file the parent reads once the worker is done), the batches are written
+    there instead of to the pipe: the parent then holds none of them meanwhile.
+    """
+
+    def __init__(self, pipe: Connection, spill: BinaryIO | None = None) -> None:
+        self.pipe, self.spill = pipe, spill
         self.batch: list[Entry] = []
         self.place = 0  # the place of the item being judged now
 
@@ -47,8 +52,15 @@ class Outbox:
             self.flush()
 
     def flush(self) -> None:
-        self.pipe.send(self.batch)
+        if self.spill is None:
+            self.pipe.send(self.batch)
+        else:
+            pickle.dump(self.batch, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
         self.batch = []
+
+    def crashed(self, trace: str) -> None:
+        """Tell the parent this worker failed (on the pipe, whatever the batches went to)."""
+        self.pipe.send([(0, CRASH, trace)])
 
     @contextmanager
     def kept(self) -> Iterator[list[Entry]]:
@@ -60,6 +72,17 @@ class Outbox:
         finally:
             kept.extend(self.batch)
             self.batch = sent
+
+
+def spilled(spill: BinaryIO) -> Iterator[Entry]:
+    """The entries a worker wrote to `spill`, in order, a batch at a time."""
+    spill.seek(0)
+    while True:
+        try:
+            batch: list[Entry] = pickle.load(spill)  # noqa: S301 - our own worker's, forked
+        except EOFError:
+            return
+        yield from batch
 
 
 class Recorder:
