@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -242,10 +241,6 @@ class LifecycleTracker:
     def remember(self, run_id: str, state: RunState) -> None:
         """Remember `state` as the run's last (a run already remembered keeps its place)."""
         self._runs[run_id] = state
-
-    def remembered(self) -> Iterator[tuple[str, RunState]]:
-        """The runs remembered and their states, the oldest first."""
-        return iter(list(self._runs.items()))
 
     def observe(self, observation: Observation, result: ObjectResult) -> None:
         run = observation.run

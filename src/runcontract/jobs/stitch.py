@@ -75,18 +75,18 @@ class KeeperTracker(LifecycleTracker):
 
     def window_now(self) -> tuple[list[str], bytes]:
         """The runs remembered, the oldest first, and whether each had ended (1) or not (0)."""
-        remembered = list(self.remembered())
-        ended = bytes(seen.facts.status in TERMINAL_STATUSES for _, seen in remembered)
-        return [run_id for run_id, _ in remembered], ended
+        runs = self._runs  # a window of 50,000 runs, read as it is: no copy of its items
+        return list(runs), bytes([seen.facts.status in TERMINAL_STATUSES for seen in runs.values()])
 
     def states(self, run_ids: Iterable[str]) -> list[RunState]:
-        """The last states of these runs, which the parent found in this worker's window."""
+        """The last states of these runs, which the parent found in this worker's window, as
+        one process has them (without the mark of a ZoneTracker)."""
         states = []
         for run_id in run_ids:
             state = self.state(run_id)
             if state is None:
                 raise RuntimeError(f"the run {run_id!r} was not remembered here")
-            states.append(state)
+            states.append(replace(state, answered=None) if state.answered is _INHERITING else state)
         return states
 
 
@@ -205,12 +205,13 @@ class ZoneTracker(KeeperTracker):
 
     def resolve(self, resumed: dict[str, bool]) -> None:
         """The marked runs not settled take the `resumed` they had before the range (False
-        unless told), and lose their mark."""
-        settled = self.settled
-        for run_id, seen in self.remembered():
+        unless told so: then nothing changes). Their mark `states` leaves out."""
+        for run_id, was in resumed.items():
+            seen = self.state(run_id)
+            if seen is None or not was or run_id in self.settled:
+                continue
             if seen.answered is _INHERITING:
-                was = resumed.get(run_id, False) and run_id not in settled
-                self.remember(run_id, replace(seen, resumed=seen.resumed or was, answered=None))
+                self.remember(run_id, replace(seen, resumed=True))
 
 
 @dataclass
