@@ -496,7 +496,7 @@ class _Merge:
                     self.merged += 1
                     self.started = False
                     break
-                if place in replaced:
+                if place in replaced and kind in (RESULT, PREPARED):
                     continue  # judged again: the entries that replace it follow
                 if kind == DONE:
                     file, found, failed = lines.part_done(place, payload)

@@ -64,14 +64,15 @@ class Outbox:
 
     @contextmanager
     def kept(self) -> Iterator[list[Entry]]:
-        """The entries put meanwhile, kept back from the parent, in the list given."""
-        sent, self.batch = self.batch, []
+        """The entries put meanwhile, kept back from the parent, in the list given; the place
+        set meanwhile is set back."""
+        sent, self.batch, place = self.batch, [], self.place
         kept: list[Entry] = []
         try:
             yield kept
         finally:
             kept.extend(self.batch)
-            self.batch = sent
+            self.batch, self.place = sent, place
 
 
 def spilled(spill: BinaryIO) -> Iterator[Entry]:
