@@ -849,13 +849,14 @@ INPUTS: dict[str, tuple[Callable[[list[Run], Path], list[str]], bool]] = {
     "a file of one line": (_one_file(lambda polls: [_line(polls[0])]), True),
     "a file of two lines": (_one_file(lambda polls: [_line(polls[0]), _line(polls[1])]), True),
     "a line over every cut": (_one_file(_a_page_over_every_cut), True),
-    "an empty file between two": (_between(lambda _: b"", "b.jsonl"), False),
-    "a file of blank lines between two": (_between(lambda _: b"\n  \n\r\n", "b.jsonl"), False),
+    # a file that gives no run (the reader says why) is given whole to one worker
+    "an empty file between two": (_between(lambda _: b"", "b.jsonl"), True),
+    "a file of blank lines between two": (_between(lambda _: b"\n  \n\r\n", "b.jsonl"), True),
     "a binary file named .jsonl between two": (
         _between(lambda _: b"\x00\x01" * 99, "b.jsonl"),
-        False,
+        True,
     ),
-    "a missing file between two": (_missing_between, False),
+    "a missing file between two": (_missing_between, True),
     "a JSON document between two": (
         _between(lambda polls: orjson.dumps(polls[:9]), "b.json"),
         False,
@@ -873,8 +874,9 @@ def test_inputs_of_every_shape_are_judged_alike(
     tmp_path: Path, polls: list[Run], kind: str
 ) -> None:
     """Inputs a range may hold nothing of (more workers than lines, one line over every cut),
-    inputs read twice or found in a folder; and inputs with a file that is not plain JSON
-    Lines, or cannot be read, which are judged the other way (by run id) with the rest."""
+    inputs read twice or found in a folder, files that give no run (given whole to a worker:
+    missing, empty, binary); and inputs with a file that is not plain JSON Lines, which are
+    judged the other way (by run id) with the rest."""
     write, cut = INPUTS[kind]
     assert_alike(write(polls, tmp_path), every=2, cut=cut)
 

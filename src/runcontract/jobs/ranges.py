@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TextIO, cast
 
 from msgspec.structs import replace
 
@@ -75,73 +75,96 @@ _WINDOW, _FIRSTS, _STATES, _REMEMBERED, _QUIT = "window", "firsts", "states", "r
 _SPILLED = "spilled"  # a worker's batches are all in its file, and what replaces its results
 
 
+class _Input(NamedTuple):
+    """An input as the ranges see it: its bytes, and whether it may be cut between lines."""
+
+    label: str
+    path: str
+    size: int
+    lines: bool  # JSON Lines, cut anywhere between lines; else given whole to one worker
+    problem: str | None = None  # an input not found: what is wrong with it
+
+
 def plan(paths: Sequence[str], jobs: int) -> list[list[FilePart]] | None:
     """Each worker's parts of the input, in order; None unless every input is a plain (not
-    gzip) JSON Lines file that can be read."""
-    files: list[tuple[str, str, int]] = []  # label, path, size
+    gzip) JSON Lines file, or one that gives no run at all (missing, empty, binary)."""
+    inputs: list[_Input] = []
     for given in paths:
         if given == STDIN_PATH:
             return None
         try:
             for found in expand(given):
-                if not isinstance(found, FoundFile) or not _plain_lines(found.path):
+                if not isinstance(found, FoundFile):
+                    inputs.append(_Input(found.label, "", 0, lines=False, problem=found.message))
+                    continue
+                try:
+                    lines, size = _plain_lines(found.path), Path(found.path).stat().st_size
+                except OSError:  # missing, not readable: the reader says so, as ever
+                    lines, size = False, 0
+                if lines is None:
                     return None
-                files.append((found.label, found.path, Path(found.path).stat().st_size))
-        except (OSError, Unreadable, ValueError):
+                inputs.append(_Input(found.label, found.path, size, lines))
+        except (OSError, ValueError):
             return None  # the usual way says what is wrong with it
-    total = sum(size for _, _, size in files)
-    if not files:
+    if not any(one.lines for one in inputs):
         return None
+    total = sum(one.size for one in inputs)
     cuts = [(0, 0)]
     for worker in range(1, jobs):
-        cut = _line_start(files, total * worker // jobs)
+        cut = _line_start(inputs, total * worker // jobs)
         cuts.append(max(cut, cuts[-1]))
-    cuts.append((len(files), 0))
-    return [_parts(files, cuts[worker], cuts[worker + 1]) for worker in range(jobs)]
+    cuts.append((len(inputs), 0))
+    return [_parts(inputs, cuts[worker], cuts[worker + 1]) for worker in range(jobs)]
 
 
-def _plain_lines(path: str) -> bool:
+def _plain_lines(path: str) -> bool | None:
+    """True for a plain JSON Lines file; False for one that gives no run (the reader tells
+    why: empty, binary, not UTF-8); None for any other (gzip, JSON, YAML, an event stream)."""
     with Path(path).open("rb") as stream:
         head = stream.read(SNIFF_BYTES)
-    if not head or head.startswith(GZIP_MAGIC):
-        return False
-    return sniff(head, path.lower().removesuffix(".gz")) is Format.JSONL
+    if head.startswith(GZIP_MAGIC):
+        return None
+    try:
+        return sniff(head, path.lower().removesuffix(".gz")) is Format.JSONL or None
+    except Unreadable:
+        return False  # as the reader finds it, from the same first bytes
 
 
-def _line_start(files: list[tuple[str, str, int]], offset: int) -> tuple[int, int]:
-    """The start of the first line at or after byte `offset` of the files, one after the
-    other: (the file's index, the byte in it)."""
-    for index, (_, path, size) in enumerate(files):
-        if offset >= size:
-            offset -= size
+def _line_start(inputs: list[_Input], offset: int) -> tuple[int, int]:
+    """The start of the first line at or after byte `offset` of the inputs, one after the
+    other: (the input's index, the byte in it). An input given whole is never cut."""
+    for index, one in enumerate(inputs):
+        if offset >= one.size:
+            offset -= one.size
             continue
         if offset == 0:
             return index, 0
-        with Path(path).open("rb") as stream:
+        if not one.lines:
+            return index + 1, 0
+        with Path(one.path).open("rb") as stream:
             stream.seek(offset - 1)
             at = offset - 1
             while chunk := stream.read(1 << 16):
                 newline = chunk.find(b"\n")
                 if newline >= 0:
                     at += newline + 1
-                    return (index, at) if at < size else (index + 1, 0)
+                    return (index, at) if at < one.size else (index + 1, 0)
                 at += len(chunk)
         return index + 1, 0
-    return len(files), 0
+    return len(inputs), 0
 
 
-def _parts(
-    files: list[tuple[str, str, int]], start: tuple[int, int], end: tuple[int, int]
-) -> list[FilePart]:
+def _parts(inputs: list[_Input], start: tuple[int, int], end: tuple[int, int]) -> list[FilePart]:
     parts = []
     index, offset = start
     while (index, offset) < end:
-        label, path, _ = files[index]
-        if index < end[0]:
-            parts.append(FilePart(label, path, offset, None))  # to the file's end
+        one = inputs[index]
+        whole = not one.lines
+        if index < end[0]:  # to the input's end
+            parts.append(FilePart(one.label, one.path, offset, None, whole, one.problem))
             index, offset = index + 1, 0
         else:
-            parts.append(FilePart(label, path, offset, end[1]))
+            parts.append(FilePart(one.label, one.path, offset, end[1]))
             break
     return parts
 

@@ -121,12 +121,19 @@ def read_recordings(
 @dataclass(frozen=True, slots=True)
 class FilePart:
     """The lines of a JSON Lines file from byte `start` (a line's start) to `end` (None: to the
-    file's end), which `validate --jobs` gives one worker."""
+    file's end), which `validate --jobs` gives one worker.
+
+    Or an input that gives no run, given whole to one worker: a file read the usual way
+    (`whole`: one that is empty, binary or not UTF-8), or one that could not be found
+    (`problem`, what is wrong with it).
+    """
 
     label: str
     path: str
     start: int
     end: int | None
+    whole: bool = False
+    problem: str | None = None
 
 
 def read_part(
@@ -139,8 +146,18 @@ def read_part(
     """What `read_paths` gives of the lines of `part`, numbered as in the whole file, and a
     FileDone with the part's counts. `on_file` is told of the file at its first part."""
     ctx = FileContext(part.label, limits, itertools.count().__next__, fast_lane)
+    if part.problem is not None:
+        yield ctx.error(None, part.problem)
+        yield FileDone(part.label, 0, 1)
+        return
     if part.start == 0 and on_file is not None:
         on_file(part.label, part.path)
+    if part.whole:
+        opener = _file_opener(part.path)
+        for item in _read_one(part.label, part.path, opener, limits, ctx.next_sequence):
+            if not isinstance(item, Answered):
+                yield item
+        return
     try:
         with Path(part.path).open("rb") as stream:
             before = lines_before(stream, part.start)
