@@ -73,6 +73,7 @@ if TYPE_CHECKING:
 # entries: each a tuple whose first item says what it is
 _WINDOW, _FIRSTS, _STATES, _REMEMBERED, _QUIT = "window", "firsts", "states", "remembered", "quit"
 _SPILLED = "spilled"  # a worker's batches are all in its file, and what replaces its results
+_WAITING = "waiting"  # a worker judged its range: it waits to be told what it remembered
 
 
 class _Input(NamedTuple):
@@ -276,6 +277,7 @@ def _work(
         )
         judging = engine.judging()
         tracker: KeeperTracker | None = None
+        told: list[bool] = []  # whether the first sights were told the parent
         if judging.tracker is not None:
             window, in_order = engine.lifecycle_window, engine.files_in_order
             tracker = (
@@ -284,13 +286,23 @@ def _work(
                 else KeeperTracker(engine, window=window, files_in_order=in_order)
             )
             judging.tracker = tracker
+            if isinstance(tracker, ZoneTracker):
+
+                def tell() -> None:
+                    # as soon as they are all known: the parent plays the window meanwhile
+                    pipe.send((_FIRSTS, tracker.firsts))
+                    told.append(True)
+
+                tracker.on_full = tell
         recorder = Recorder(outbox, reports_clean=reports_clean, prepares=prepares, ends=False)
         summary = judge_stream(places.placed(items), engine, recorder, judging=judging)
         replaced: dict[int, list[Entry]] = {}
         if tracker is not None and index < jobs - 1:
             pipe.send((_WINDOW, *tracker.window_now()))
         if isinstance(tracker, ZoneTracker):
-            pipe.send((_FIRSTS, tracker.firsts))
+            if not told:
+                pipe.send((_FIRSTS, tracker.firsts))
+            pipe.send((_WAITING,))
             what, remembered = control.recv()
             assert what == _REMEMBERED
             stitch = _Stitch(engine, parts, places, recorder, summary)
@@ -398,6 +410,7 @@ class _Merge:
         self.found: dict[int, dict[int, Any]] = {}  # of each asker, the states told so far
         self.awaited: dict[int, int] = {}  # of each asker, the answers it waits for
         self.untold = set(range(1, jobs)) if self.lifecycle else set()
+        self.waiting: set[int] = set()  # the askers that wait to be told
         self.controls: list[Connection] = []
 
     def run(self, pipes: list[Connection], controls: list[Connection]) -> Summary:
@@ -454,6 +467,8 @@ class _Merge:
             self.windows[index] = (message[1], message[2])
         elif message[0] == _FIRSTS:
             self.firsts[index] = message[1]
+        elif message[0] == _WAITING:
+            self.waiting.add(index)
         else:  # _STATES: a keeper's answer, to the oldest of its questions
             asker, places = self.asked[index].popleft()
             self.found[asker].update(zip(places, message[2], strict=True))
@@ -489,7 +504,7 @@ class _Merge:
                 asker, places, ids = questions.pop(0)
                 self.asked[keeper].append((asker, places))
                 self.controls[keeper].send((_STATES, ids))
-        for asker in sorted(self.untold):
+        for asker in sorted(self.untold & self.waiting):  # reading its pipe: told at once
             if self.awaited.get(asker) == 0:
                 self.untold.discard(asker)
                 found = self.found.pop(asker)

@@ -28,7 +28,7 @@ import itertools
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -124,6 +124,7 @@ class ZoneTracker(KeeperTracker):
         self.first_profiles: list[Profile] = []
         self.first_facts: list[RunFacts] = []
         self.settled: set[str] = set()
+        self.on_full: Callable[[], None] | None = None  # told when `firsts` is complete
         self.conditional: list[tuple[Noted, RunState]] = []
 
     def compared_first(self, at: int, before: RunState) -> tuple[list[Violation], RunState]:
@@ -166,6 +167,8 @@ class ZoneTracker(KeeperTracker):
             # run of the ranges before by now, so the runs seen first from here on are new
             self.noting_firsts = False
             self.fresh = None
+            if self.on_full is not None:
+                self.on_full()
 
     def changing(
         self,
@@ -228,6 +231,13 @@ class Carried:
         own window was not full), in order: the runs it still remembered when it saw them again
         (their place in `firsts`, id and keeper). Those it let go are counted in `forgotten`."""
         runs, window = self.runs, self.window
+        if runs.keys().isdisjoint(firsts):
+            # no run seen again (each id its own, say): the oldest are let go, as many as the
+            # range's new runs push out, all at once
+            gone = min(len(runs), len(firsts), max(0, len(runs) + len(firsts) - window))
+            self.forgotten += sum(not ended for _, ended in itertools.islice(runs.values(), gone))
+            self.runs = OrderedDict(itertools.islice(runs.items(), gone, None))
+            return []
         remembered = []
         for seen, run_id in enumerate(firsts, 1):
             kept = runs.pop(run_id, None)
@@ -242,9 +252,9 @@ class Carried:
     def add(self, keeper: int, run_ids: list[str], ended: bytes) -> None:
         """The runs a worker remembered at the end of its range, newer than all before."""
         runs = self.runs
-        for run_id, done in zip(run_ids, ended, strict=True):
-            runs.pop(run_id, None)
-            runs[run_id] = (keeper, bool(done))
+        for run_id in runs.keys() & run_ids:  # seen again there: now newer than the others
+            del runs[run_id]
+        runs.update(zip(run_ids, [(keeper, bool(done)) for done in ended], strict=True))
 
 
 class _Catch:
