@@ -21,8 +21,9 @@ import orjson
 import pytest
 
 from runcontract.engine import Engine
-from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, owner_of, validate_in_jobs
+from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, validate_in_jobs
 from runcontract.jobs.ranges import plan
+from runcontract.jobs.routed import owner_of
 from runcontract.reporters import JsonReporter, TextReporter
 from runcontract.rests import FIRST_REST, MISSES_BEFORE_REST
 from runcontract.runner import Progress, validate_paths

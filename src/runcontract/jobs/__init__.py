@@ -16,18 +16,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from runcontract.engine import Engine
-from runcontract.jobs.ranges import plan, validate_ranges
-from runcontract.jobs.routed import owner_of, validate_routed
-from runcontract.model import Summary
-from runcontract.reporters import Reporter
-from runcontract.runner import Progress, validate_paths
 from runcontract.sources.paths import FoundFile, expand
 from runcontract.sources.reader import STDIN_PATH
 
-__all__ = ["WORTH_SHARDING_BYTES", "cores", "jobs_for", "owner_of", "validate_in_jobs"]
+if TYPE_CHECKING:
+    from runcontract.engine import Engine
+    from runcontract.model import Summary
+    from runcontract.reporters import Reporter
+    from runcontract.runner import Progress
+
+__all__ = ["WORTH_SHARDING_BYTES", "cores", "jobs_for", "validate_in_jobs"]
 
 # Below this much input, starting the workers costs more than they save (each compiles the
 # schemas and types it needs again).
@@ -68,6 +68,12 @@ def validate_in_jobs(
     progress: Progress | None = None,
 ) -> Summary:
     """`runner.validate_paths` with `jobs` workers, reported exactly as one process reports."""
+    # the ways of judging in workers are imported by what uses them: `validate` of one small
+    # file asks only `jobs_for`
+    from runcontract.jobs.ranges import plan, validate_ranges  # noqa: PLC0415
+    from runcontract.jobs.routed import validate_routed  # noqa: PLC0415
+    from runcontract.runner import validate_paths  # noqa: PLC0415
+
     if jobs <= 1 or STDIN_PATH in paths:
         return validate_paths(paths, engine, reporter, progress=progress)
     parts = plan(paths, jobs)
