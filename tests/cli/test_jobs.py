@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from runcontract.engine import Engine
-from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, validate_in_jobs
+from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, ranges, validate_in_jobs
 from runcontract.jobs.ranges import plan
 from runcontract.jobs.routed import owner_of
 from runcontract.reporters import JsonReporter, TextReporter
@@ -346,3 +346,20 @@ def test_tool_outputs_submitted_two_ranges_back_let_started_at_move_as_in_one_pr
     rules = {v["rule"] for r in found["results"] for v in r["violations"]}
     assert "L010" not in rules
     assert found["summary"]["objects"] == len(lines)
+
+
+def test_a_worker_that_fails_while_stitching_fails_the_command_not_hangs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent raises what the worker says, and the other worker, which waits to be asked
+    for its runs' states, is ended rather than waited for."""
+    rng = random.Random(4)
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(run) + b"\n" for run in _broken_lifecycles(rng, 80)))
+
+    def broken(*_: object) -> None:
+        raise ValueError("a fault put here by the test")
+
+    monkeypatch.setattr(ranges._Stitch, "run", broken)
+    with pytest.raises(RuntimeError, match="a fault put here by the test"):
+        validate_in_jobs([str(path)], Engine(), JsonReporter(io.StringIO()), jobs=2)

@@ -242,6 +242,9 @@ class LifecycleTracker:
         """Remember `state` as the run's last (a run already remembered keeps its place)."""
         self._runs[run_id] = state
 
+    def forget(self, run_id: str) -> None:
+        self._runs.pop(run_id, None)
+
     def observe(self, observation: Observation, result: ObjectResult) -> None:
         run = observation.run
         run_id = result.run_id

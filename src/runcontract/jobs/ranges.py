@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import pickle
 import tempfile
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TextIO, cast
 from msgspec.structs import replace
 
 from runcontract.engine import Engine
+from runcontract.engine.lifecycle import RunState
 from runcontract.jobs.stitch import (
     Again,
     Carried,
@@ -206,13 +208,16 @@ def validate_ranges(
         workers, pipes = start_workers(len(parts), _work, arguments)
         for receiving, _ in controls:
             receiving.close()  # the workers' ends
+        failed = True
         try:
             merge = _Merge(parts, reporter, progress, engine, spills)
-            return merge.run(pipes, [sending for _, sending in controls])
+            summary = merge.run(pipes, [sending for _, sending in controls])
+            failed = False
+            return summary
         finally:
             for _, sending in controls:
                 sending.close()
-            stop(workers, pipes)
+            stop(workers, pipes, at_once=failed)
 
 
 class _Places:
@@ -303,17 +308,21 @@ def _work(
             if not told:
                 pipe.send((_FIRSTS, tracker.firsts))
             pipe.send((_WAITING,))
-            what, remembered = control.recv()
+            what, told_states = control.recv()
             assert what == _REMEMBERED
+            remembered: dict[int, RunState] = {}
+            for at, states in told_states:  # their places in the firsts, and their states
+                remembered.update(zip(at, pickle.loads(states), strict=True))  # noqa: S301
             stitch = _Stitch(engine, parts, places, recorder, summary)
-            replaced = stitch.run(tracker, dict(remembered))
+            replaced = stitch.run(tracker, dict(sorted(remembered.items())))
         recorder.end()
         if spill is not None:
             spill.flush()
             pipe.send((_SPILLED, replaced))
         if tracker is not None:
             while (asked := control.recv())[0] != _QUIT:
-                pipe.send((_STATES, index, tracker.states(asked[1])))
+                # pickled here, so that the parent passes them on as they are
+                pipe.send((_STATES, index, pickle.dumps(tracker.states(asked[1]), protocol=-1)))
     except BaseException:  # noqa: BLE001 - the parent reports it; nothing else would
         outbox.crashed(traceback.format_exc())
     finally:
@@ -407,7 +416,9 @@ class _Merge:
         self.asked: dict[int, collections.deque[tuple[int, list[int]]]] = {
             keeper: collections.deque() for keeper in range(jobs)
         }
-        self.found: dict[int, dict[int, Any]] = {}  # of each asker, the states told so far
+        # of each asker, the states told so far: their places in its firsts, and the states as
+        # their keeper pickled them
+        self.found: dict[int, list[tuple[list[int], bytes]]] = {}
         self.awaited: dict[int, int] = {}  # of each asker, the answers it waits for
         self.untold = set(range(1, jobs)) if self.lifecycle else set()
         self.waiting: set[int] = set()  # the askers that wait to be told
@@ -469,9 +480,9 @@ class _Merge:
             self.firsts[index] = message[1]
         elif message[0] == _WAITING:
             self.waiting.add(index)
-        else:  # _STATES: a keeper's answer, to the oldest of its questions
+        else:  # _STATES: a keeper's answer, to the oldest of its questions, passed on
             asker, places = self.asked[index].popleft()
-            self.found[asker].update(zip(places, message[2], strict=True))
+            self.found[asker].append((places, message[2]))
             self.awaited[asker] -= 1
 
     def _stitch(self) -> None:
@@ -492,7 +503,7 @@ class _Merge:
                 places, ids = by_keeper.setdefault(keeper, ([], []))
                 places.append(at)
                 ids.append(run_id)
-            self.found[asker] = {}
+            self.found[asker] = []
             self.awaited[asker] = len(by_keeper)
             for keeper, (places, ids) in by_keeper.items():
                 self.questions[keeper].append((asker, places, ids))
@@ -507,8 +518,7 @@ class _Merge:
         for asker in sorted(self.untold & self.waiting):  # reading its pipe: told at once
             if self.awaited.get(asker) == 0:
                 self.untold.discard(asker)
-                found = self.found.pop(asker)
-                self.controls[asker].send((_REMEMBERED, sorted(found.items())))
+                self.controls[asker].send((_REMEMBERED, self.found.pop(asker)))
 
     def _report(self) -> None:
         """Report what can be: worker 0's entries as they come, a later worker's once it ended

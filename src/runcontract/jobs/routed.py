@@ -86,10 +86,13 @@ def validate_routed(
 
     with frozen_while_forked():
         workers, pipes = start_workers(jobs, _work, arguments)
+        failed = True
         try:
-            return _merge(pipes, reporter, progress.stream if progress is not None else None)
+            summary = _merge(pipes, reporter, progress.stream if progress is not None else None)
+            failed = False
+            return summary
         finally:
-            stop(workers, pipes)
+            stop(workers, pipes, at_once=failed)
 
 
 def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) -> Summary:

@@ -125,6 +125,7 @@ class ZoneTracker(KeeperTracker):
         self.first_facts: list[RunFacts] = []
         self.settled: set[str] = set()
         self.on_full: Callable[[], None] | None = None  # told when `firsts` is complete
+        self._scratch: LifecycleTracker | None = None  # compares one observation at a time
         self.conditional: list[tuple[Noted, RunState]] = []
 
     def compared_first(self, at: int, before: RunState) -> tuple[list[Violation], RunState]:
@@ -138,13 +139,18 @@ class ZoneTracker(KeeperTracker):
     ) -> tuple[list[Violation], RunState]:
         """What a tracker that remembered `before` finds in the observation, and the state it
         keeps then."""
-        tracker = LifecycleTracker(self.engine, files_in_order=self.files_in_order)
+        tracker = self._scratch
+        if tracker is None:
+            tracker = self._scratch = LifecycleTracker(
+                self.engine, files_in_order=self.files_in_order
+            )
         tracker.remember(noted.run_id, before)
         found: list[Violation] = []
         tracker.observe_entry(
             noted.run_id, profile, facts, noted.file, noted.entry, violations=found
         )
         after = tracker.state(noted.run_id)
+        tracker.forget(noted.run_id)
         assert after is not None
         return found, after
 

@@ -183,9 +183,11 @@ def frozen_while_forked() -> Iterator[None]:
         gc.unfreeze()
 
 
-def stop(workers: list[BaseProcess], pipes: list[Connection]) -> None:
+def stop(workers: list[BaseProcess], pipes: list[Connection], *, at_once: bool = False) -> None:
+    """Wait for the workers to end (at most 10 s each), or end them `at_once` (the merge failed:
+    a worker may wait on a pipe nobody reads)."""
     for worker in workers:
-        worker.join(timeout=10)
+        worker.join(timeout=0 if at_once else 10)
         if worker.is_alive():
             worker.kill()
             worker.join()
