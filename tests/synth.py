@@ -255,6 +255,19 @@ def build_lifecycle(
     return observations
 
 
+def interleave(rng: random.Random, lives: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The observations of all `lives` in one order, as polls of many runs are recorded: each
+    run's in its own order, spread over the whole sequence."""
+    pending = [list(life) for life in lives if life]
+    order = []
+    while pending:
+        life = rng.choice(pending)
+        order.append(life.pop(0))
+        if not life:
+            pending.remove(life)
+    return order
+
+
 def pages_cassette(count: int, *, whole: bool | None = None) -> dict[str, Any]:
     """A vcrpy cassette of `count` answers of empty run list pages on as many threads.
 

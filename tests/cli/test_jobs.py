@@ -29,7 +29,7 @@ from runcontract.rests import FIRST_REST, MISSES_BEFORE_REST
 from runcontract.runner import Progress, validate_paths
 from tests.command import Outcome, runcontract
 from tests.corpus.verdicts import CASSETTES, CORPUS
-from tests.synth import build_lifecycle, build_run, pages_cassette
+from tests.synth import build_lifecycle, build_run, interleave, pages_cassette
 
 
 def both(*argv: str) -> tuple[Outcome, Outcome]:
@@ -92,13 +92,7 @@ def _broken_lifecycles(rng: random.Random, runs: int) -> list[dict[str, Any]]:
             life.reverse()  # a terminal status followed by earlier ones
         else:
             life.insert(rng.randrange(len(life)), dict(life[-1]))  # the end seen before its time
-    interleaved: list[dict[str, Any]] = []
-    while lives:
-        life = rng.choice(lives)
-        interleaved.append(life.pop(0))
-        if not life:
-            lives.remove(life)
-    return interleaved
+    return interleave(rng, lives)
 
 
 def test_interleaved_runs_with_lifecycle_breaks_are_judged_alike(tmp_path: Path) -> None:

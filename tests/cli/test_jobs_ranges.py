@@ -46,7 +46,7 @@ from runcontract.reporters import (
 from runcontract.rests import MISSES_BEFORE_REST
 from runcontract.runner import Progress, exit_code, validate_paths
 from runcontract.sources.limits import DEFAULT_LIMITS
-from tests.synth import LIVE, build_lifecycle, build_run, evolve
+from tests.synth import LIVE, build_lifecycle, build_run, evolve, interleave
 
 Run = dict[str, Any]
 Files = list[list[bytes]]  # each file as its lines, each line with its line end (if it has one)
@@ -303,19 +303,6 @@ def _lives(rng: random.Random, runs: int, *, broken: float) -> list[list[Run]]:
     return lives
 
 
-def _interleaved(rng: random.Random, lives: list[list[Run]]) -> list[Run]:
-    """The observations of all `lives` in one order, as polls of many runs are recorded: each
-    run's in its own order, spread over the whole sequence."""
-    pending = [list(life) for life in lives if life]
-    order = []
-    while pending:
-        life = rng.choice(pending)
-        order.append(life.pop(0))
-        if not life:
-            pending.remove(life)
-    return order
-
-
 def _entries(rng: random.Random, observations: list[Run], *, odd: bool) -> list[bytes]:
     """A line for each observation (without its end). With `odd`, now and then two of them
     become one list response or array line, and lines that are no run come between: blank,
@@ -414,7 +401,7 @@ def test_generated_lifecycles_are_judged_alike_in_byte_ranges(seed: int, shape: 
     The runs come from a seeded random source (a Hypothesis random would draw thousands of
     choices for an input of a few runs, more than it likes to shrink)."""
     rng = random.Random(seed)
-    lines = _entries(rng, _interleaved(rng, _lives(rng, shape.runs, broken=0.6)), odd=shape.odd)
+    lines = _entries(rng, interleave(rng, _lives(rng, shape.runs, broken=0.6)), odd=shape.odd)
     files = _split(rng, lines, shape.files, crlf=shape.crlf, unended=shape.odd)
     options: dict[str, Any] = {"files_in_order": shape.in_order, "lifecycle": shape.lifecycle}
     if shape.window is not None:
@@ -443,7 +430,7 @@ def test_the_generated_inputs_break_the_lifecycle_across_the_cuts(tmp_path: Path
     for number, life in enumerate(lives):  # two breaks a run, of every kind
         _break(rng, life, BREAKS[number % len(BREAKS)])
         _break(rng, life, BREAKS[(4 * number + 3) % len(BREAKS)])
-    observations = _interleaved(rng, lives)
+    observations = interleave(rng, lives)
     files = [[_line(run) for run in observations]]
     paths = _write(tmp_path, files)
     alone = assert_alike(paths, reports=("json", "text"))
@@ -626,7 +613,7 @@ def test_runs_in_flight_beyond_the_window_in_every_range_are_judged_alike(
     in one range, seen again in the next, let go again in the one after."""
     rng = random.Random(window)
     lives = _lives(rng, 3 * window + 4, broken=0.3)
-    files = [[_line(run) for run in _interleaved(rng, lives)]]
+    files = [[_line(run) for run in interleave(rng, lives)]]
     paths = _write(tmp_path, files)
     alone = assert_alike(paths, lifecycle_window=window)
     assert alone["json"].summary["forgotten_runs"] > 0
@@ -700,7 +687,7 @@ def _odd_at_cut(
 def polls() -> list[Run]:
     """Observations of 12 runs polled in turn, some lifecycles broken."""
     rng = random.Random(4)
-    return _interleaved(rng, _lives(rng, 12, broken=0.5))
+    return interleave(rng, _lives(rng, 12, broken=0.5))
 
 
 @pytest.mark.parametrize("kind", ODD)
@@ -888,7 +875,7 @@ def test_inputs_of_every_shape_are_judged_alike(
 def odd_polls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Files, list[str]]:
     """Polls of 16 runs in two files, lifecycles broken, warnings, odd lines between."""
     rng = random.Random(11)
-    lines = _entries(rng, _interleaved(rng, _lives(rng, 16, broken=0.6)), odd=True)
+    lines = _entries(rng, interleave(rng, _lives(rng, 16, broken=0.6)), odd=True)
     files = _split(rng, lines, 2, crlf=False, unended=True)
     return files, _write(tmp_path_factory.mktemp("odd"), files)
 
@@ -939,7 +926,7 @@ def test_stretches_of_broken_runs_across_the_cuts_are_judged_alike(tmp_path: Pat
         for run in life:
             run["usage"] = {"prompt_tokens": "many"}  # S001 on every observation
     lines = [_line(run) for life in lives[::2] for run in life]  # broken runs one after another
-    lines += [_line(run) for run in _interleaved(rng, lives[1::2])]
+    lines += [_line(run) for run in interleave(rng, lives[1::2])]
     lines[len(lines) // 2 : len(lines) // 2] = lines[: MISSES_BEFORE_REST * 3]
     files = [lines]
     paths = _write(tmp_path, files)

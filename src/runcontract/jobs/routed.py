@@ -71,7 +71,8 @@ def validate_routed(
     jobs: int,
     progress: Progress | None = None,
 ) -> Summary:
-    """`runner.validate_paths` with `jobs` workers, reported exactly as one process reports."""
+    """Every worker reads every input and judges the runs whose id hashes to it; the parent
+    merges their results by place."""
 
     def arguments(index: int) -> dict[str, Any]:
         return {
