@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from runcontract.engine import Engine
-from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, ranges, validate_in_jobs
+from runcontract.jobs import WORTH_SHARDING_BYTES, jobs_for, ranges, stitch, validate_in_jobs
 from runcontract.jobs.ranges import plan
 from runcontract.jobs.routed import owner_of
 from runcontract.reporters import JsonReporter, TextReporter
@@ -357,3 +357,25 @@ def test_a_worker_that_fails_while_stitching_fails_the_command_not_hangs_it(
     monkeypatch.setattr(ranges._Stitch, "run", broken)
     with pytest.raises(RuntimeError, match="a fault put here by the test"):
         validate_in_jobs([str(path)], Engine(), JsonReporter(io.StringIO()), jobs=2)
+
+
+def test_first_sights_told_a_few_at_a_time_are_stitched_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker tells its first sights in parts while it judges (stitch.FIRSTS_AT_ONCE), and the
+    parent plays each as it comes: with parts of 3, 3 and 4 workers, and a small window."""
+    monkeypatch.setattr(stitch, "FIRSTS_AT_ONCE", 3)
+    rng = random.Random(9)
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(run) + b"\n" for run in _broken_lifecycles(rng, 120)))
+    for window in (5, 50_000):
+        reports = []
+        for jobs in (1, 3, 4):
+            out = io.StringIO()
+            engine = Engine(lifecycle_window=window)
+            validate_in_jobs([str(path)], engine, JsonReporter(out), jobs=jobs)
+            reports.append(out.getvalue())
+        assert reports[1] == reports[0]
+        assert reports[2] == reports[0]
+        found = orjson.loads(reports[0])["results"]
+        assert any(v["rule"].startswith("L") for result in found for v in result["violations"])

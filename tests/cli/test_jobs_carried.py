@@ -23,10 +23,11 @@ ranges = st.lists(
 
 
 @settings(max_examples=400, deadline=None)
-@given(window=st.integers(1, 12), steps=ranges)
+@given(window=st.integers(1, 12), steps=ranges, chunk=st.integers(1, 15))
 def test_the_window_played_forward_is_one_process_window(
-    window: int, steps: list[tuple[list[str], list[bool], list[str]]]
+    window: int, steps: list[tuple[list[str], list[bool], list[str]]], chunk: int
 ) -> None:
+    """Played a range's first sights at a time, `chunk` of them, as a worker tells them."""
     carried = Carried(window)
     model: list[tuple[str, int, bool]] = []  # (run, keeper, ended), the oldest first
     forgotten = 0
@@ -43,6 +44,9 @@ def test_the_window_played_forward_is_one_process_window(
                 expected.append((seen - 1, run_id, kept[1]))
             elif model and len(model) + seen > window:
                 forgotten += not model.pop(0)[2]
-        assert carried.play(firsts) == expected
+        played = []
+        for start in range(0, len(firsts), chunk):
+            played += carried.play(firsts[start : start + chunk], start)
+        assert played == expected
         assert [(run_id, *kept) for run_id, kept in carried.runs.items()] == model
         assert carried.forgotten == forgotten

@@ -282,7 +282,7 @@ def _work(
         )
         judging = engine.judging()
         tracker: KeeperTracker | None = None
-        told: list[bool] = []  # whether the first sights were told the parent
+        told = [0, False]  # the first sights told the parent so far, and whether all were
         if judging.tracker is not None:
             window, in_order = engine.lifecycle_window, engine.files_in_order
             tracker = (
@@ -292,21 +292,22 @@ def _work(
             )
             judging.tracker = tracker
             if isinstance(tracker, ZoneTracker):
+                zone = tracker
 
-                def tell() -> None:
-                    # as soon as they are all known: the parent plays the window meanwhile
-                    pipe.send((_FIRSTS, tracker.firsts))
-                    told.append(True)
+                def tell(*, final: bool) -> None:
+                    # as they are known: the parent plays the window through them meanwhile
+                    pipe.send((_FIRSTS, zone.firsts[told[0] :], final))
+                    told[:] = [len(zone.firsts), final]
 
-                tracker.on_full = tell
+                tracker.on_firsts = tell
         recorder = Recorder(outbox, reports_clean=reports_clean, prepares=prepares, ends=False)
         summary = judge_stream(places.placed(items), engine, recorder, judging=judging)
         replaced: dict[int, list[Entry]] = {}
         if tracker is not None and index < jobs - 1:
             pipe.send((_WINDOW, *tracker.window_now()))
         if isinstance(tracker, ZoneTracker):
-            if not told:
-                pipe.send((_FIRSTS, tracker.firsts))
+            if not told[1]:
+                tell(final=True)
             pipe.send((_WAITING,))
             what, told_states = control.recv()
             assert what == _REMEMBERED
@@ -407,8 +408,11 @@ class _Merge:
         self.lifecycle = engine.lifecycle
         self.carried = Carried(engine.lifecycle_window)
         self.windows: dict[int, tuple[list[str], bytes]] = {}
-        self.firsts: dict[int, list[str]] = {}
-        self.played = 0  # the last worker whose first sights were played (0: none yet)
+        # of each worker, the first sights it told, not played yet; which told them all
+        self.firsts: dict[int, list[list[str]]] = {}
+        self.told_all: set[int] = set()
+        self.playing = 0  # the worker whose first sights are played (0: none yet)
+        self.played = 0  # of its first sights, how many
         # the questions to each keeper of runs' states, (asker, places in its firsts, ids)
         self.questions: dict[int, list[tuple[int, list[int], list[str]]]] = {
             keeper: [] for keeper in range(jobs)
@@ -477,7 +481,9 @@ class _Merge:
         elif message[0] == _WINDOW:
             self.windows[index] = (message[1], message[2])
         elif message[0] == _FIRSTS:
-            self.firsts[index] = message[1]
+            self.firsts.setdefault(index, []).append(message[1])
+            if message[2]:
+                self.told_all.add(index)
         elif message[0] == _WAITING:
             self.waiting.add(index)
         else:  # _STATES: a keeper's answer, to the oldest of its questions, passed on
@@ -489,22 +495,26 @@ class _Merge:
         """Play each worker's first sights once the window before it is known; ask the keepers
         of the runs it remembered for their states once they are done; then tell the worker."""
         carried = self.carried
-        while (
-            self.lifecycle
-            and self.played + 1 < self.jobs
-            and self.played in self.windows
-            and self.played + 1 in self.firsts
-        ):
-            carried.add(self.played, *self.windows.pop(self.played))
-            self.played += 1
-            asker = self.played
+        while self.lifecycle and self.playing < self.jobs:
+            asker = self.playing
+            if asker == 0 or (asker in self.told_all and not self.firsts.get(asker)):
+                # all of its first sights played: the next worker's start with its window
+                if asker + 1 == self.jobs or asker not in self.windows:
+                    break
+                carried.add(asker, *self.windows.pop(asker))
+                self.playing, self.played = asker + 1, 0
+                self.found[asker + 1], self.awaited[asker + 1] = [], 0
+                continue
+            if not self.firsts.get(asker):
+                break  # more are to come
+            firsts = self.firsts[asker].pop(0)
             by_keeper: dict[int, tuple[list[int], list[str]]] = {}
-            for at, run_id, keeper in carried.play(self.firsts.pop(asker)):
+            for at, run_id, keeper in carried.play(firsts, self.played):
                 places, ids = by_keeper.setdefault(keeper, ([], []))
                 places.append(at)
                 ids.append(run_id)
-            self.found[asker] = []
-            self.awaited[asker] = len(by_keeper)
+            self.played += len(firsts)
+            self.awaited[asker] += len(by_keeper)
             for keeper, (places, ids) in by_keeper.items():
                 self.questions[keeper].append((asker, places, ids))
         for keeper, questions in self.questions.items():
@@ -516,7 +526,10 @@ class _Merge:
                 self.asked[keeper].append((asker, places))
                 self.controls[keeper].send((_STATES, ids))
         for asker in sorted(self.untold & self.waiting):  # reading its pipe: told at once
-            if self.awaited.get(asker) == 0:
+            played = asker < self.playing or (
+                asker == self.playing and asker in self.told_all and not self.firsts.get(asker)
+            )
+            if played and self.awaited.get(asker) == 0:
                 self.untold.discard(asker)
                 self.controls[asker].send((_REMEMBERED, self.found.pop(asker)))
 

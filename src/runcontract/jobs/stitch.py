@@ -90,6 +90,10 @@ class KeeperTracker(LifecycleTracker):
         return states
 
 
+# The first sights a worker tells the parent at once, while it judges on: the parent plays the
+# window through them meanwhile, and asks the runs' keepers for their states.
+FIRSTS_AT_ONCE = 4096
+
 # The mark of a run first seen while the window was not full, which its states keep (the
 # tracker's `fresh`): its `resumed` is the one it had when the range began, unless `settled`.
 _INHERITING = ("", "inheriting")
@@ -124,7 +128,8 @@ class ZoneTracker(KeeperTracker):
         self.first_profiles: list[Profile] = []
         self.first_facts: list[RunFacts] = []
         self.settled: set[str] = set()
-        self.on_full: Callable[[], None] | None = None  # told when `firsts` is complete
+        # told of each FIRSTS_AT_ONCE first sights, and when they are complete (`final`)
+        self.on_firsts: Callable[..., None] | None = None
         self._scratch: LifecycleTracker | None = None  # compares one observation at a time
         self.conditional: list[tuple[Noted, RunState]] = []
 
@@ -173,8 +178,10 @@ class ZoneTracker(KeeperTracker):
             # run of the ranges before by now, so the runs seen first from here on are new
             self.noting_firsts = False
             self.fresh = None
-            if self.on_full is not None:
-                self.on_full()
+            if self.on_firsts is not None:
+                self.on_firsts(final=True)
+        elif len(self.firsts) % FIRSTS_AT_ONCE == 0 and self.on_firsts is not None:
+            self.on_firsts(final=False)
 
     def changing(
         self,
@@ -232,20 +239,21 @@ class Carried:
     runs: OrderedDict[str, tuple[int, bool]] = field(default_factory=OrderedDict)
     forgotten: int = 0  # runs one process let go that had not ended
 
-    def play(self, firsts: list[str]) -> list[tuple[int, str, int]]:
+    def play(self, firsts: list[str], before: int = 0) -> list[tuple[int, str, int]]:
         """One process's window through a range, from the runs it saw first there (while its
-        own window was not full), in order: the runs it still remembered when it saw them again
-        (their place in `firsts`, id and keeper). Those it let go are counted in `forgotten`."""
+        own window was not full), in order, `before` of them played already: the runs it still
+        remembered when it saw them again (their place among the range's first sights, id and
+        keeper). Those it let go are counted in `forgotten`."""
         runs, window = self.runs, self.window
         if runs.keys().isdisjoint(firsts):
             # no run seen again (each id its own, say): the oldest are let go, as many as the
             # range's new runs push out, all at once
-            gone = min(len(runs), len(firsts), max(0, len(runs) + len(firsts) - window))
+            gone = min(len(runs), len(firsts), max(0, len(runs) + before + len(firsts) - window))
             self.forgotten += sum(not ended for _, ended in itertools.islice(runs.values(), gone))
             self.runs = OrderedDict(itertools.islice(runs.items(), gone, None))
             return []
         remembered = []
-        for seen, run_id in enumerate(firsts, 1):
+        for seen, run_id in enumerate(firsts, before + 1):
             kept = runs.pop(run_id, None)
             if kept is not None:
                 remembered.append((seen - 1, run_id, kept[0]))
