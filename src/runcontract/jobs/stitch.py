@@ -249,8 +249,9 @@ class Carried:
             # no run seen again (each id its own, say): the oldest are let go, as many as the
             # range's new runs push out, all at once
             gone = min(len(runs), len(firsts), max(0, len(runs) + before + len(firsts) - window))
-            self.forgotten += sum(not ended for _, ended in itertools.islice(runs.values(), gone))
-            self.runs = OrderedDict(itertools.islice(runs.items(), gone, None))
+            for _ in range(gone):
+                _, (_, ended) = runs.popitem(last=False)
+                self.forgotten += not ended
             return []
         remembered = []
         for seen, run_id in enumerate(firsts, before + 1):
