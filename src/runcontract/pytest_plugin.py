@@ -36,7 +36,7 @@ from runcontract.errors import RuncontractError  # no imports of its own: costs 
 if TYPE_CHECKING:
     from runcontract.engine import Engine
     from runcontract.gate.session import GateOutcome
-    from runcontract.model import ObjectResult, ReadError, Summary, Violation
+    from runcontract.model import Violation
 
 GATE_KEY = pytest.StashKey["GateOutcome"]()
 SETTINGS_KEY = pytest.StashKey[dict[str, Any]]()
@@ -312,6 +312,7 @@ class RecordingFile(pytest.File):
 
     def collect(self) -> list[pytest.Item]:
         from runcontract.engine import Engine, SelectionError  # noqa: PLC0415
+        from runcontract.reporters.gathered import Gathered  # noqa: PLC0415
         from runcontract.runner import judge_stream  # noqa: PLC0415
         from runcontract.sources.reader import read_recordings  # noqa: PLC0415
 
@@ -332,7 +333,7 @@ class RecordingFile(pytest.File):
             self.path.relative_to(Path.cwd()) if self.path.is_relative_to(Path.cwd()) else self.path
         )
         # judged as `validate` judges it: the same loop, the HTTP rules on its recorded exchanges
-        gathered = _Gathered()
+        gathered = Gathered()  # every run object is an item, passed or failed
         summary = judge_stream(read_recordings([str(shown)]), engine, gathered)
         unreadable = [f"{e.source}: {e.message}" for e in gathered.errors]
         results = gathered.runs
@@ -368,32 +369,6 @@ class RecordingFile(pytest.File):
                 )
             )
         return items
-
-
-class _Gathered:
-    """What judging a recording gave, kept for its items: a reporter that renders nothing."""
-
-    reports_clean = True  # every run object is an item, passed or failed
-
-    def __init__(self) -> None:
-        self.runs: list[ObjectResult] = []
-        self.exchanges: list[ObjectResult] = []  # the HTTP rules' findings, an exchange each
-        self.errors: list[ReadError] = []
-
-    def start(self) -> None:
-        pass
-
-    def result(self, result: ObjectResult) -> None:
-        (self.exchanges if result.exchange else self.runs).append(result)
-
-    def read_error(self, error: ReadError) -> None:
-        self.errors.append(error)
-
-    def file_done(self, file: str, observations: int, errors: int) -> None:
-        pass
-
-    def finish(self, summary: Summary) -> None:
-        pass
 
 
 class RunItem(_VerdictItem):

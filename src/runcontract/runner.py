@@ -180,15 +180,16 @@ class Progress:
         for item in items:
             if isinstance(item, FileDone):
                 count = 0
-                self.say(
-                    f"{item.file}: done, {counted(item.observations, 'run object')}, "
-                    f"{item.errors} unreadable"
-                )
+                self.file_finished(item.file, item.observations, item.errors)
             elif not isinstance(item, Answered):  # its run objects were counted already
                 count += 1
                 if count % every == 0:
                     self.say(f"{item.source.file}: {count} items read")
             yield item
+
+    def file_finished(self, file: str, observations: int, errors: int) -> None:
+        """The line that ends a file, with its counts."""
+        self.say(f"{file}: done, {counted(observations, 'run object')}, {errors} unreadable")
 
     def say(self, line: str) -> None:
         self.stream.write(redact(f"runcontract: {line}") + "\n")

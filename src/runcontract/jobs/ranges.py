@@ -35,7 +35,6 @@ from runcontract.jobs.stitch import (
     KeeperTracker,
     Noted,
     ZoneTracker,
-    changed,
     recount,
 )
 from runcontract.jobs.workers import (
@@ -44,7 +43,6 @@ from runcontract.jobs.workers import (
     END,
     ERROR,
     PREPARED,
-    REPLACED,
     RESULT,
     SAY,
     TALLY,
@@ -237,9 +235,6 @@ class _Places:
                 self.starts.append(self.next)
             yield item
 
-    def now(self) -> int:
-        return self.outbox.place
-
 
 class _Said:
     """The progress lines a worker says itself (a file's first line, "reading ..."), each put
@@ -284,12 +279,7 @@ def _work(
         tracker: KeeperTracker | None = None
         told = [0, False]  # the first sights told the parent so far, and whether all were
         if judging.tracker is not None:
-            window, in_order = engine.lifecycle_window, engine.files_in_order
-            tracker = (
-                ZoneTracker(engine, outbox)
-                if index
-                else KeeperTracker(engine, window=window, files_in_order=in_order)
-            )
+            tracker = ZoneTracker(engine, outbox) if index else KeeperTracker.of(engine)
             judging.tracker = tracker
             if isinstance(tracker, ZoneTracker):
                 zone = tracker
@@ -348,20 +338,20 @@ class _Stitch:
     def run(self, tracker: ZoneTracker, remembered: dict[int, Any]) -> dict[int, list[Entry]]:
         """What takes the place of the results that change: by place, the entries to send."""
         resumed: dict[str, bool] = {}
-        changed = []  # the first sights whose verdict the state before them changes
+        differing = []  # the first sights whose verdict the state before them changes
         for at, state in remembered.items():
             found, after = tracker.compared_first(at, state)
             first = tracker.noted_first(at)
             resumed[first.run_id] = after.resumed
             if found:
-                changed.append((first, state))
+                differing.append((first, state))
         # the observations judged with resumed False that one process judges with it True
         conditional = [
             (one, before) for one, before in tracker.conditional if resumed.get(one.run_id, False)
         ]
         again = self.again
-        again.read(one for one, _ in [*changed, *conditional])
-        for first, state in changed:
+        again.read(one for one, _ in [*differing, *conditional])
+        for first, state in differing:
             self._replace(first, again.judged(first, None), again.judged(first, state))
         for one, before in conditional:
             now = again.judged(one, replace(before, resumed=True))
@@ -370,7 +360,7 @@ class _Stitch:
         return self.replaced
 
     def _replace(self, noted: Noted, was: ObjectResult | None, now: ObjectResult | None) -> None:
-        if was is None or now is None or not changed(was, now):
+        if was is None or now is None or was.violations == now.violations:
             return
         recorder = self.recorder
         recount(self.summary, was, now)
@@ -469,9 +459,6 @@ class _Merge:
                 kind = entry[1]
                 if kind == CRASH:
                     raise RuntimeError(f"a validate --jobs worker failed:\n{entry[2]}")
-                if kind == REPLACED:
-                    self.replaced[index] = entry[2]
-                    continue
                 if kind == END:
                     self.ended[index] = True
                 buffer.append(entry)
@@ -599,7 +586,6 @@ class _Lines:
     """
 
     def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
         self.saying = Progress(progress.stream, every=progress.every) if progress else None
         self.every = progress.every if progress is not None else 0
         self.parts: list[FilePart] = []  # of the worker being reported
@@ -646,8 +632,7 @@ class _Lines:
         last = self.parts[self.part].end is None
         if last:
             if self.saying is not None:
-                for _ in self.saying.watch([FileDone(file, found, failed)]):
-                    pass
+                self.saying.file_finished(file, found, failed)
             self._file_started()
         else:
             self.earlier += item - self.start

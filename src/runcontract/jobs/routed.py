@@ -118,7 +118,7 @@ def _merge(pipes: list[Connection], reporter: Reporter, says_to: TextIO | None) 
                 found = sum(part[1] for part in done_parts)
                 failed = sum(part[2] for part in done_parts)
                 if done_said and says_to is not None:
-                    _said_done(says_to, file, found, failed)
+                    Progress(says_to).file_finished(file, found, failed)
                     says_to.flush()
                     done_said = False
                 reporter.file_done(file, found, failed)
@@ -273,7 +273,7 @@ class _Lines(Progress):
 
     An entry passed over was an item read, so it is counted, and a line falls at its place. The
     line that ends a file counts what every worker found: worker 0 says where it goes, and the
-    parent writes it with the sums (`_said_done`).
+    parent writes it with the sums (`Progress.file_finished`).
     """
 
     def __init__(self, outbox: Outbox, placed: _Placed, *, every: int) -> None:
@@ -310,12 +310,6 @@ class _Lines(Progress):
                 if count % every == 0:
                     self.say(f"{item.source.file}: {count} items read")
             yield item
-
-
-def _said_done(stream: TextIO, file: str, observations: int, errors: int) -> None:
-    """The progress line that ends a file, as `Progress.watch` says it."""
-    for _ in Progress(stream).watch([FileDone(file, observations, errors)]):
-        pass
 
 
 class _Placed:

@@ -39,12 +39,11 @@ from runcontract.engine.lifecycle import LifecycleTracker, RunState
 from runcontract.model import (
     ObjectResult,
     Profile,
-    ReadError,
-    Severity,
     Summary,
     Violation,
 )
-from runcontract.runner import judge_stream
+from runcontract.reporters.gathered import Gathered
+from runcontract.runner import count, judge_stream
 from runcontract.sources import jsonl
 from runcontract.sources.context import FileContext
 from runcontract.sources.jsonfile import UTF8_BOM
@@ -72,6 +71,11 @@ class Noted(NamedTuple):
 
 class KeeperTracker(LifecycleTracker):
     """The tracker of a worker whose last states of runs later workers may ask for."""
+
+    @classmethod
+    def of(cls, engine: Engine) -> KeeperTracker:
+        """One with the engine's window and files-in-order policy, as `Engine.judging` has."""
+        return cls(engine, window=engine.lifecycle_window, files_in_order=engine.files_in_order)
 
     def window_now(self) -> tuple[list[str], bytes]:
         """The runs remembered, the oldest first, and whether each had ended (1) or not (0)."""
@@ -272,32 +276,6 @@ class Carried:
         runs.update(zip(run_ids, [(keeper, bool(done)) for done in ended], strict=True))
 
 
-class _Catch:
-    """A reporter that keeps the result of one observation (by its entry)."""
-
-    reports_clean = True
-
-    def __init__(self, entry: str | None) -> None:
-        self.entry = entry
-        self.caught: ObjectResult | None = None
-
-    def start(self) -> None:
-        pass
-
-    def result(self, result: ObjectResult) -> None:
-        if self.caught is None and result.source.entry == self.entry:
-            self.caught = result
-
-    def read_error(self, error: ReadError) -> None:
-        pass
-
-    def file_done(self, file: str, observations: int, errors: int) -> None:
-        pass
-
-    def finish(self, summary: Summary) -> None:
-        pass
-
-
 class Again:
     """Observations of a worker's range judged again, read again from their lines.
 
@@ -350,9 +328,9 @@ class Again:
         tracker = judging.tracker
         if tracker is not None and before is not None:
             tracker.remember(noted.run_id, before)
-        catch = _Catch(noted.entry)
-        judge_stream(items, engine, catch, judging=judging)
-        return catch.caught
+        gathered = Gathered()
+        judge_stream(items, engine, gathered, judging=judging)
+        return next((run for run in gathered.runs if run.source.entry == noted.entry), None)
 
 
 def line_number(entry: str | None) -> int:
@@ -362,18 +340,10 @@ def line_number(entry: str | None) -> int:
     return int(entry[5:].split(",", 1)[0])
 
 
-def recount(summary: Summary, was: ObjectResult | None, now: ObjectResult | None) -> None:
-    """The summary's counts with `now` in the place of `was` (None: a run without violations)."""
+def recount(summary: Summary, was: ObjectResult, now: ObjectResult) -> None:
+    """The summary's counts with `now` in the place of `was` (the run object counted once)."""
     for result, sign in ((was, -1), (now, 1)):
-        violations = result.violations if result is not None else []
-        errors = sum(violation.severity is Severity.ERROR for violation in violations)
-        summary.errors += sign * errors
-        summary.warnings += sign * (len(violations) - errors)
-        if errors:
-            summary.failed += sign
-        else:
-            summary.passed += sign
-
-
-def changed(was: ObjectResult | None, now: ObjectResult | None) -> bool:
-    return (was.violations if was else []) != (now.violations if now else [])
+        counts = Summary()
+        count(counts, result)
+        for name in ("passed", "failed", "errors", "warnings"):
+            setattr(summary, name, getattr(summary, name) + sign * getattr(counts, name))

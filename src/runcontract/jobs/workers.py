@@ -26,8 +26,6 @@ _BATCH: Final = 512  # entries sent to the parent at once
 
 # the kinds of entry
 RESULT, ERROR, DONE, SAY, END, CRASH, SAY_DONE, TALLY, PREPARED = range(9)
-# what a worker asks or answers when the lifecycle of runs is stitched between byte ranges
-WINDOW, FIRSTS, FOUND, REPLACED = range(9, 13)
 
 COUNTS: Final = tuple(field.name for field in dataclasses.fields(Summary) if field.name != "files")
 

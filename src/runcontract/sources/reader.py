@@ -110,12 +110,18 @@ def read_recordings(
                         found.label, found.path, opener, limits, next_sequence, fast_lane=fast_lane
                     )
                 else:
-                    yield FileContext(found.label, limits, next_sequence).error(None, found.message)
-                    yield FileDone(found.label, 0, 1)
+                    yield from _unreadable(found.label, found.message, limits, next_sequence)
         except Exception as exc:  # noqa: BLE001 - listing a folder must not crash the caller
             problem = _os_problem(exc) if isinstance(exc, OSError) else f"cannot list ({exc})"
-            yield FileContext(given, limits, next_sequence).error(None, problem)
-            yield FileDone(given, 0, 1)
+            yield from _unreadable(given, problem, limits, next_sequence)
+
+
+def _unreadable(
+    label: str, problem: str, limits: Limits, next_sequence: Callable[[], int]
+) -> Iterator[ReadError | FileDone]:
+    """An input that could not be read at all: its error, and its FileDone."""
+    yield FileContext(label, limits, next_sequence).error(None, problem)
+    yield FileDone(label, 0, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,33 +151,25 @@ def read_part(
 ) -> Iterator[Item]:
     """What `read_paths` gives of the lines of `part`, numbered as in the whole file, and a
     FileDone with the part's counts. `on_file` is told of the file at its first part."""
-    ctx = FileContext(part.label, limits, itertools.count().__next__, fast_lane)
+    next_sequence = itertools.count().__next__
     if part.problem is not None:
-        yield ctx.error(None, part.problem)
-        yield FileDone(part.label, 0, 1)
+        yield from _unreadable(part.label, part.problem, limits, next_sequence)
         return
     if part.start == 0 and on_file is not None:
         on_file(part.label, part.path)
-    if part.whole:
-        opener = _file_opener(part.path)
-        for item in _read_one(part.label, part.path, opener, limits, ctx.next_sequence):
-            if not isinstance(item, Answered):
-                yield item
-        return
-    try:
-        with Path(part.path).open("rb") as stream:
-            before = lines_before(stream, part.start)
-            yield from jsonl.read_lines(
-                _chunks_until(stream, part.end),
-                ctx,
-                lines_before=before,
-                file_start=part.start == 0,
-            )
-    except OSError as exc:
-        yield ctx.error(None, _os_problem(exc))
-    except Exception as exc:  # noqa: BLE001 - as _read_one: the error says why
-        yield ctx.error(None, f"could not be read ({type(exc).__name__}: {exc})")
-    yield FileDone(part.label, ctx.found, ctx.failed)
+
+    def lines(stream: BinaryIO, ctx: FileContext) -> Iterator[Observation | Prejudged | ReadError]:
+        before = lines_before(stream, part.start)
+        chunks = _chunks_until(stream, part.end)
+        return jsonl.read_lines(chunks, ctx, lines_before=before, file_start=part.start == 0)
+
+    opener = _file_opener(part.path)
+    read = None if part.whole else lines
+    for item in _read_one(
+        part.label, part.path, opener, limits, next_sequence, fast_lane=fast_lane, read=read
+    ):
+        if not isinstance(item, Answered):  # none: no part is a recording
+            yield item
 
 
 def lines_before(stream: BinaryIO, start: int) -> int:
@@ -205,11 +203,17 @@ def _read_one(
     next_sequence: Callable[[], int],
     *,
     fast_lane: FastLane | None = None,
+    read: Callable[[BinaryIO, FileContext], Iterator[RecordedItem]] | None = None,
 ) -> Iterator[RecordedItem]:
+    """The items of one input, then its FileDone; what goes wrong is an error of the input.
+    `read`: how its stream is read, when not as its first bytes say (a part of JSON Lines)."""
     ctx = FileContext(label, limits, next_sequence, fast_lane)
     try:
         with opener() as stream:
-            yield from _read_stream(stream, path, ctx, opener if path else None)
+            if read is None:
+                yield from _read_stream(stream, path, ctx, opener if path else None)
+            else:
+                yield from read(stream, ctx)
     except Unreadable as exc:
         yield ctx.error(None, str(exc))
     except OSError as exc:
